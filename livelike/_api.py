@@ -1,0 +1,116 @@
+"""Module-level calls that mirror the JavaScript SDK, on a default client.
+
+``init()`` builds the default :class:`~livelike.LiveLike` client; the other
+calls act on it and raise :class:`~livelike.errors.NotInitializedError` before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from livelike._chain import StorageSpec
+from livelike._client import DEFAULT_TIMEOUT, LiveLike, OnInvalidToken
+from livelike._profile import Profile
+from livelike.errors import NotInitializedError
+
+__all__ = ["create_user_profile", "get_user_profile", "init", "update_user_profile"]
+
+_default: LiveLike | None = None
+_default_lock = threading.Lock()
+
+
+def init(
+    client_id: str,
+    access_token: str | None = None,
+    *,
+    api_url: str | None = None,
+    subject: str = "default",
+    storage: StorageSpec = None,
+    persist: bool = True,
+    create: bool = True,
+    ephemeral: bool = False,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    on_invalid_token: OnInvalidToken = "recreate",
+) -> Profile:
+    """Return the user's profile, reusing a saved one, and make it the default client's.
+
+    Creates a profile (billed as a Monthly Active User) only when no token is
+    given and every storage backend answers that none is saved; the new token
+    is saved before this returns. See :meth:`LiveLike.init` for the arguments
+    and errors.
+
+    Example::
+
+        import livelike
+
+        profile = livelike.init("my-client-id")
+        print(profile.nickname)
+    """
+    global _default
+    client = LiveLike(
+        client_id,
+        api_url=api_url,
+        storage=storage,
+        timeout=timeout,
+        on_invalid_token=on_invalid_token,
+    )
+    try:
+        profile = client.init(
+            access_token, subject=subject, persist=persist, create=create, ephemeral=ephemeral
+        )
+    except BaseException:
+        client.close()
+        raise
+    with _default_lock:
+        previous, _default = _default, client
+    if previous is not None:
+        previous.close()
+    return profile
+
+
+def _client() -> LiveLike:
+    client = _default
+    if client is None:
+        raise NotInitializedError("call livelike.init(client_id) first")
+    return client
+
+
+def get_user_profile() -> Profile:
+    """Fetch the current profile of the last :func:`init` from the service.
+
+    Raises:
+        NotInitializedError: :func:`init` has not been called.
+    """
+    return _client().get_user_profile()
+
+
+def update_user_profile(*, nickname: str | None = None, custom_data: str | None = None) -> Profile:
+    """Change the current profile's nickname and/or custom data; the result keeps its token.
+
+    Raises:
+        NotInitializedError: :func:`init` has not been called.
+        InvalidArgumentError: nothing to change, or a bad value.
+    """
+    return _client().update_user_profile(nickname=nickname, custom_data=custom_data)
+
+
+def create_user_profile(
+    *, nickname: str | None = None, custom_data: str | None = None, save: bool = False
+) -> Profile:
+    """Create a new profile with the last :func:`init`'s client and return it with its token.
+
+    The saved token is left alone unless ``save=True``.
+
+    Raises:
+        NotInitializedError: :func:`init` has not been called.
+    """
+    return _client().create_user_profile(nickname=nickname, custom_data=custom_data, save=save)
+
+
+def reset() -> None:
+    """Close and forget the default client (for tests and long-lived processes)."""
+    global _default
+    with _default_lock:
+        previous, _default = _default, None
+    if previous is not None:
+        previous.close()

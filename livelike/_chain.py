@@ -1,0 +1,161 @@
+"""The storage chain: which backends a client consults, in what order, and where it saves.
+
+Order: ``env``, ``keyring``, ``file``, then third-party backends by their
+declared priority (highest first). ``memory`` is consulted only when chosen.
+A save goes to the first writable backend of the chain (the primary).
+Choice, most specific first: ``storage=`` on the client, then the
+``LIVELIKE_STORAGE`` variable (comma-separated names), then the default order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+
+import attrs
+
+from livelike.errors import InvalidArgumentError, StorageError
+from livelike.storage import StorageBackend, StorageKey, TokenRecord
+
+STORAGE_VARIABLE = "LIVELIKE_STORAGE"
+BUILTIN_ORDER = ("env", "keyring", "file")
+NOT_BY_DEFAULT = frozenset({"memory"})
+
+StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
+
+_STRIPES = tuple(threading.RLock() for _ in range(256))
+
+
+def _thread_lock(key: StorageKey) -> threading.RLock:
+    return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
+
+
+def default_order(backends: dict[str, StorageBackend]) -> list[StorageBackend]:
+    """The backends consulted when the user chose none."""
+    first = [backends[name] for name in BUILTIN_ORDER if name in backends]
+    rest = sorted(
+        (b for n, b in backends.items() if n not in BUILTIN_ORDER and n not in NOT_BY_DEFAULT),
+        key=lambda b: (-b.priority, b.name),
+    )
+    return first + rest
+
+
+@attrs.frozen
+class Found:
+    """A record and the backend that answered with it."""
+
+    backend: StorageBackend
+    record: TokenRecord
+
+
+@attrs.frozen
+class StorageChain:
+    """Backends in lookup order; ``explicit`` when the user chose them."""
+
+    backends: tuple[StorageBackend, ...]
+    explicit: bool = False
+
+    @property
+    def primary(self) -> StorageBackend | None:
+        """The backend saves go to: the first writable one, or None."""
+        return next((b for b in self.backends if b.writable), None)
+
+    def find(self, key: StorageKey) -> Found | None:
+        """The first record found in chain order; None only when every backend said absent.
+
+        Raises:
+            StorageError: a backend consulted before any record was found failed.
+        """
+        for backend in self.backends:
+            try:
+                record = backend.get(key)
+            except Exception as exc:
+                raise StorageError(
+                    f"storage backend {backend.name!r} could not look up the token for {key}, "
+                    f"so no profile was created: {exc}",
+                    backend=backend.name,
+                ) from exc
+            if record is not None:
+                return Found(backend, record)
+        return None
+
+    def save(
+        self, key: StorageKey, record: TokenRecord, backend: StorageBackend | None = None
+    ) -> StorageBackend:
+        """Save to ``backend`` or the primary; return the backend used.
+
+        Raises:
+            StorageError: there is no writable backend, or the save failed.
+        """
+        target = backend or self.primary
+        if target is None:
+            raise StorageError(f"no writable storage backend to save the token for {key}")
+        try:
+            target.put(key, record)
+        except StorageError:
+            raise
+        except Exception as exc:
+            raise StorageError(
+                f"storage backend {target.name!r} could not save the token for {key}: {exc}",
+                backend=target.name,
+            ) from exc
+        return target
+
+    @contextlib.contextmanager
+    def lock(self, key: StorageKey) -> Iterator[None]:
+        """Exclude other threads, and through the primary's lock other processes,
+        from get-or-create for ``key``."""
+        with _thread_lock(key):
+            primary = self.primary
+            if primary is None:
+                yield
+                return
+            try:
+                backend_lock = primary.lock(key)
+            except Exception as exc:
+                raise StorageError(
+                    f"storage backend {primary.name!r} could not lock {key}: {exc}",
+                    backend=primary.name,
+                ) from exc
+            with backend_lock:
+                yield
+
+
+def resolve(spec: StorageSpec, backends: dict[str, StorageBackend]) -> StorageChain:
+    """Turn ``storage=`` (or ``LIVELIKE_STORAGE``) into a chain.
+
+    Raises:
+        InvalidArgumentError: a name is unknown, or the spec has the wrong type.
+    """
+    explicit = spec is not None
+    if spec is None:
+        env = os.environ.get(STORAGE_VARIABLE, "").strip()
+        if not env:
+            return StorageChain(tuple(default_order(backends)))
+        spec, explicit = env, True
+    items: Sequence[str | StorageBackend]
+    if isinstance(spec, str):
+        items = [part.strip() for part in spec.split(",") if part.strip()]
+    elif isinstance(spec, StorageBackend):
+        items = [spec]
+    elif isinstance(spec, Sequence):
+        items = spec
+    else:
+        raise InvalidArgumentError(
+            f"storage must be a backend name, a StorageBackend or a list of them, "
+            f"not {type(spec).__name__}"
+        )
+    chosen: list[StorageBackend] = []
+    for item in items:
+        if isinstance(item, StorageBackend):
+            chosen.append(item)
+        elif isinstance(item, str) and item in backends:
+            chosen.append(backends[item])
+        else:
+            known = ", ".join(sorted(backends)) or "none"
+            raise InvalidArgumentError(f"unknown storage backend {item!r}; available: {known}")
+    if not chosen:
+        raise InvalidArgumentError("storage names no backend")
+    return StorageChain(tuple(chosen), explicit=explicit)

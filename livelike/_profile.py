@@ -1,0 +1,94 @@
+"""The :class:`Profile` model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+__all__ = ["Profile"]
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@attrs.frozen
+class Profile:
+    """A LiveLike user profile, as the service sent it.
+
+    Attributes:
+        id: the profile's id (a UUID string).
+        nickname: the name shown for the profile's chat messages.
+        custom_data: the integrator's free-form string, or ``None``.
+        created_at: when the service created the profile (``None`` if it did not say).
+        client_id: the application's client id.
+        data: the full JSON object the service sent, read-only, without ``access_token``.
+        access_token: the token that authenticates as this profile, where known.
+            It is never shown by ``repr`` or ``str``.
+        source: how this object was obtained: ``"created"`` (a new profile,
+            which counts towards Monthly Active Users), ``"saved"`` (a saved
+            token, validated with the service), ``"given"`` (the token passed
+            to ``init``) or ``"service"`` (any other call).
+
+    Example::
+
+        profile = livelike.init(client_id)
+        print(profile.id, profile.nickname)
+    """
+
+    id: str
+    nickname: str
+    custom_data: str | None = None
+    created_at: datetime | None = None
+    client_id: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+    access_token: str | None = attrs.field(default=None, repr=False)
+    source: str = attrs.field(default="service", eq=False)
+
+    @classmethod
+    def from_json(
+        cls, body: Mapping[str, Any], *, access_token: str | None = None, source: str = "service"
+    ) -> Profile:
+        """Build a profile from the service's JSON.
+
+        The token comes from ``access_token`` or, failing that, from the
+        body's ``access_token`` field (only the create answer has one).
+
+        Raises:
+            ValueError: the body has no string ``id``.
+        """
+        profile_id = body.get("id")
+        if not isinstance(profile_id, str) or not profile_id:
+            raise ValueError("the service sent a profile without an id")
+        token = (
+            access_token if access_token is not None else _optional_str(body.get("access_token"))
+        )
+        data = {k: v for k, v in body.items() if k != "access_token"}
+        return cls(
+            id=profile_id,
+            nickname=_optional_str(body.get("nickname")) or "",
+            custom_data=_optional_str(body.get("custom_data")),
+            created_at=_parse_time(body.get("created_at")),
+            client_id=_optional_str(body.get("client_id")),
+            data=MappingProxyType(data),
+            access_token=token,
+            source=source,
+        )
+
+    def with_access_token(self, access_token: str | None) -> Profile:
+        """Return a copy of this profile carrying ``access_token``."""
+        return attrs.evolve(self, access_token=access_token)

@@ -1,0 +1,243 @@
+"""HTTP transport: one ``requests.Session``, timeouts, retries and error mapping.
+
+Retry policy: GET and PATCH are retried on connection errors, 429 (honouring
+``Retry-After``) and 5xx with exponential backoff and full jitter, a bounded
+number of times. A create (POST) is retried only when the request surely never
+reached the service (connection refused, connect timeout): retrying after it
+may have arrived could mint a second billed profile.
+
+Nothing here logs or raises an access token: tokens travel only in the
+``Authorization`` header, and URLs never hold one.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import random
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import requests
+import urllib3.exceptions
+
+from livelike import errors
+from livelike._version import __version__
+
+logger = logging.getLogger("livelike")
+
+_PY = platform.python_version_tuple()
+USER_AGENT = f"livelike-python/{__version__} python/{_PY[0]}.{_PY[1]}"
+
+_BY_STATUS: Mapping[int, type[errors.APIError]] = {
+    400: errors.BadRequestError,
+    401: errors.InvalidAccessTokenError,
+    403: errors.InvalidAccessTokenError,
+    404: errors.NotFoundError,
+    429: errors.RateLimitedError,
+}
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How failed idempotent requests are retried.
+
+    Attributes:
+        max_retries: retries after the first attempt (0 disables retrying).
+        backoff: base delay in seconds; attempt ``n`` waits up to ``backoff * 2**n``.
+        max_backoff: the longest computed delay, in seconds.
+        max_retry_after: the longest ``Retry-After`` honoured; a longer one
+            raises :class:`~livelike.errors.RateLimitedError` at once.
+    """
+
+    max_retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 30.0
+
+    def jitter(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based): full jitter."""
+        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
+        return random.uniform(0, ceiling) if ceiling > 0 else 0.0
+
+
+@attrs.frozen
+class Answer:
+    """A successful answer: status and decoded JSON body."""
+
+    status: int
+    body: Any
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _detail(body: Any, response: requests.Response) -> str:
+    if isinstance(body, dict):
+        if isinstance(body.get("detail"), str):
+            return str(body["detail"])
+        parts = []
+        for field, messages in body.items():
+            text = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+            parts.append(f"{field}: {text}")
+        if parts:
+            return ", ".join(parts)
+    return response.reason or "no detail"
+
+
+def _decode(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _surely_not_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the service."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        reason = getattr(exc.args[0], "reason", exc.args[0])
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
+def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "read timeout: no answer in time"
+    if _surely_not_sent(exc):
+        return "connection refused or host unreachable"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "connection lost before an answer came"
+    return type(exc).__name__
+
+
+class Transport:
+    """Sends requests for one client over one ``requests.Session``."""
+
+    def __init__(
+        self,
+        *,
+        timeout: tuple[float, float],
+        retry: RetryPolicy,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.retry = retry
+        self.session = session if session is not None else requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._sleep: Callable[[float], None] = time.sleep
+
+    def close(self) -> None:
+        """Close the session's pooled connections."""
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        body: Any = None,
+        retry_sent: bool = True,
+        errors_by_status: Mapping[int, type[errors.APIError]] | None = None,
+    ) -> Answer:
+        """Send one request, retrying per the policy, and return the decoded answer.
+
+        ``retry_sent=False`` marks a non-idempotent call: it is retried only when
+        it surely never reached the service.
+
+        Raises:
+            NetworkError: no answer (after the retries allowed).
+            APIError: a subclass chosen by status, e.g. ServiceError for 5xx.
+        """
+        path = urlsplit(url).path
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=body,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                reason = _describe(exc)
+                logger.debug(
+                    "%s %s failed after %.3fs: %s", method, path, time.monotonic() - started, reason
+                )
+                if attempt < self.retry.max_retries and (retry_sent or _surely_not_sent(exc)):
+                    self._sleep(self.retry.jitter(attempt))
+                    attempt += 1
+                    continue
+                raise errors.NetworkError(
+                    f"{method} {path} failed: {reason}", method=method, path=path
+                ) from exc
+            status = response.status_code
+            logger.debug("%s %s -> %d in %.3fs", method, path, status, time.monotonic() - started)
+            if status < 300:
+                return Answer(status=status, body=_decode(response))
+            wait = _retry_after(response)
+            retryable = retry_sent and (status == 429 or status >= 500)
+            if retryable and attempt < self.retry.max_retries:
+                delay = wait if wait is not None else self.retry.jitter(attempt)
+                if delay <= self.retry.max_retry_after:
+                    self._sleep(delay)
+                    attempt += 1
+                    continue
+            raise self._error(response, method, path, wait, errors_by_status)
+
+    @staticmethod
+    def _error(
+        response: requests.Response,
+        method: str,
+        path: str,
+        retry_after: float | None,
+        errors_by_status: Mapping[int, type[errors.APIError]] | None,
+    ) -> errors.APIError:
+        status = response.status_code
+        body = _decode(response)
+        kind = (errors_by_status or {}).get(status) or _BY_STATUS.get(status)
+        if kind is None:
+            if status >= 500:
+                kind = errors.ServiceError
+            elif status >= 400:
+                kind = errors.BadRequestError
+            else:
+                kind = errors.APIError
+        fields: dict[str, Any] = {
+            "status": status,
+            "detail": _detail(body, response),
+            "method": method,
+            "path": path,
+            "request_id": response.headers.get("X-Request-Id"),
+            "body": body,
+        }
+        if kind is errors.RateLimitedError:
+            return errors.RateLimitedError(retry_after=retry_after, **fields)
+        return kind(**fields)

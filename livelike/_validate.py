@@ -1,0 +1,140 @@
+"""Checks on arguments, made before any request is sent.
+
+Every failure raises :class:`~livelike.errors.InvalidArgumentError` naming
+the argument. Messages never include an access token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from livelike.errors import InvalidArgumentError
+
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+NICKNAME_MAX = 20
+SUBJECT_MAX = 1024
+TOKEN_MAX = 8192
+_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: it goes in a header
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def client_id(value: Any) -> str:
+    """Return ``value`` if it is a well-formed client id."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"client_id must be a string, not {_type_name(value)}")
+    if not value:
+        raise InvalidArgumentError("client_id must not be empty")
+    if not CLIENT_ID_RE.match(value):
+        raise InvalidArgumentError(
+            f"client_id {value!r} is malformed: expected 1 to 128 letters, digits, '-' or '_'"
+        )
+    return value
+
+
+def subject(value: Any) -> str:
+    """Return ``value`` if it can key a saved token."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"subject must be a string, not {_type_name(value)}")
+    if not value or len(value) > SUBJECT_MAX:
+        raise InvalidArgumentError(f"subject must be 1 to {SUBJECT_MAX} characters long")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidArgumentError("subject must not contain control characters")
+    return value
+
+
+def access_token(value: Any, *, name: str = "access_token") -> str:
+    """Return ``value`` if it can be sent as a Bearer token (the value is never echoed)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    if not value:
+        raise InvalidArgumentError(f"{name} must not be empty")
+    if len(value) > TOKEN_MAX or not _TOKEN_RE.match(value):
+        raise InvalidArgumentError(
+            f"{name} is malformed: expected up to {TOKEN_MAX} printable ASCII characters "
+            "without spaces"
+        )
+    return value
+
+
+def nickname(value: Any) -> str:
+    """Return ``value`` if the service would accept it as a nickname (1 to 20 characters)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"nickname must be a string, not {_type_name(value)}")
+    if not 1 <= len(value) <= NICKNAME_MAX:
+        raise InvalidArgumentError(
+            f"nickname must be 1 to {NICKNAME_MAX} characters long, got {len(value)}"
+        )
+    return value
+
+
+def custom_data(value: Any) -> str:
+    """Return ``value`` if it is a string (the service stores custom data as text)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"custom_data must be a string (serialize it yourself, e.g. with json.dumps), "
+            f"not {_type_name(value)}"
+        )
+    return value
+
+
+def timeout(value: Any) -> tuple[float, float]:
+    """Return ``(connect, read)`` seconds from a number or a pair of numbers."""
+    pair = value if isinstance(value, tuple) else (value, value)
+    if len(pair) != 2 or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in pair
+    ):
+        raise InvalidArgumentError(
+            "timeout must be a positive number of seconds or a (connect, read) pair of them"
+        )
+    return float(pair[0]), float(pair[1])
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() in {"localhost", "localhost."}:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def url(value: Any, *, name: str) -> str:
+    """Return ``value`` without a trailing slash if it is safe to send a token to.
+
+    ``https`` is required, except for loopback hosts, where ``http`` is accepted
+    (the bundled emulator).
+    """
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidArgumentError(f"{name} {value!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise InvalidArgumentError(f"{name} {value!r} must be an http(s) URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidArgumentError(f"{name} must not carry credentials")
+    if parts.query or parts.fragment:
+        raise InvalidArgumentError(f"{name} {value!r} must not have a query or fragment")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise InvalidArgumentError(
+            f"{name} {value!r} uses plain http to a host that is not this machine; "
+            "access tokens would travel in clear. Use https (plain http is accepted "
+            "only for localhost, 127.0.0.0/8 and ::1)"
+        )
+    return value.rstrip("/")
+
+
+def origin(api_url: str) -> str:
+    """Return ``scheme://host[:port]`` of an already checked URL, lowercased."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

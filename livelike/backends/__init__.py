@@ -1,0 +1,1 @@
+"""The built-in storage backends: ``env``, ``file`` and ``memory``, each a default plugin."""

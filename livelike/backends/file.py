@@ -1,0 +1,246 @@
+"""The ``file`` backend: one JSON file per key under the user data folder.
+
+Folder: ``$LIVELIKE_HOME`` or platformdirs' user data dir for ``livelike``;
+tokens in ``tokens/`` (mode 0700), each file 0600, written atomically
+(temporary file, fsync, rename, fsync of the folder) so a crash leaves the
+old record or the new one, never a torn file. A file that cannot be read or
+parsed is reported with its path and never overwritten. Deleting moves the
+file into ``forgotten/`` rather than erasing the token.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from livelike.errors import StorageError
+from livelike.hookspecs import hookimpl
+from livelike.storage import StorageBackend, StorageKey, TokenRecord
+
+HOME_VARIABLE = "LIVELIKE_HOME"
+FORMAT = 1
+LOCK_TIMEOUT = 60.0
+
+
+def default_home() -> Path:
+    """``$LIVELIKE_HOME``, else platformdirs' user data dir for livelike."""
+    configured = os.environ.get(HOME_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livelike", appauthor=False))
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` (mode 0700) or tighten it to 0700 if it is looser."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``: a crash leaves the old file or the new one.
+
+    The file is created 0600. Raises OSError on failure, leaving ``path`` as it was.
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+class FileBackend(StorageBackend):
+    """Saves each key's record as a JSON file under ``home``."""
+
+    name: ClassVar[str] = "file"
+    writable: ClassVar[bool] = True
+    persistent: ClassVar[bool] = True
+
+    def __init__(
+        self, home: Path | str | None = None, *, lock_timeout: float = LOCK_TIMEOUT
+    ) -> None:
+        self._home = Path(home) if home is not None else None
+        self.lock_timeout = lock_timeout
+
+    @property
+    def home(self) -> Path:
+        """The folder holding ``tokens/``, ``locks/`` and ``forgotten/``."""
+        return self._home if self._home is not None else default_home()
+
+    def path_for(self, key: StorageKey) -> Path:
+        """The token file for ``key`` (it may not exist)."""
+        return self.home / "tokens" / f"{key.digest}.json"
+
+    def _fail(
+        self, action: str, key: StorageKey | None, path: Path, exc: BaseException
+    ) -> StorageError:
+        what = f" for {key}" if key is not None else ""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return StorageError(
+            f"file storage could not {action}{what}: {path}: {reason}", backend=self.name
+        )
+
+    def _read(self, path: Path, key: StorageKey | None) -> dict[str, Any] | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise self._fail("read the saved token", key, path, exc) from exc
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise ValueError("not a livelike token file")
+            StorageKey.from_dict(data.get("key", {}))
+            TokenRecord.from_dict(data.get("record", {}))
+        except ValueError as exc:
+            hint = "`livelike token forget`"
+            if key is not None:
+                hint = (
+                    f"`livelike token forget --client-id {key.client_id} --subject {key.subject!r}`"
+                )
+            raise StorageError(
+                f"file storage found a corrupt token file for {key or 'a key'}: {path}: {exc}. "
+                f"It was left as it is; move it aside with {hint} (which keeps a copy) "
+                "or repair it by hand.",
+                backend=self.name,
+            ) from exc
+        return data
+
+    def get(self, key: StorageKey) -> TokenRecord | None:
+        """The record in the key's file, None if there is no file.
+
+        Raises:
+            StorageError: the file exists but cannot be read or parsed.
+        """
+        path = self.path_for(key)
+        data = self._read(path, key)
+        if data is None:
+            return None
+        if StorageKey.from_dict(data["key"]) != key:
+            raise StorageError(
+                f"file storage found a token file for another key at {path}", backend=self.name
+            )
+        return TokenRecord.from_dict(data["record"])
+
+    def put(self, key: StorageKey, record: TokenRecord) -> None:
+        """Write the record atomically, file 0600 in a 0700 folder.
+
+        Raises:
+            StorageError: the folder or file cannot be written (read-only, full disk...).
+        """
+        path = self.path_for(key)
+        text = json.dumps(
+            {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()}, indent=2
+        )
+        try:
+            _private_dir(self.home)
+            _private_dir(path.parent)
+            write_atomically(path, text + "\n")
+        except OSError as exc:
+            raise self._fail("save the token", key, path, exc) from exc
+
+    def delete(self, key: StorageKey) -> bool:
+        """Move the key's file into ``forgotten/`` (the token is kept, not erased)."""
+        path = self.path_for(key)
+        if not path.exists():
+            return False
+        target_dir = self.home / "forgotten"
+        target = (
+            target_dir
+            / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{secrets.token_hex(3)}.json"
+        )
+        try:
+            _private_dir(target_dir)
+            os.replace(path, target)
+        except OSError as exc:
+            raise self._fail("move the token file aside", key, path, exc) from exc
+        return True
+
+    def keys(self) -> Iterator[StorageKey]:
+        """Every key with a readable token file."""
+        folder = self.home / "tokens"
+        try:
+            paths = sorted(folder.glob("*.json"))
+        except OSError as exc:
+            raise self._fail("list saved tokens", None, folder, exc) from exc
+        for path in paths:
+            data = self._read(path, None)
+            if data is not None:
+                yield StorageKey.from_dict(data["key"])
+
+    def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
+        """An OS file lock beside the data; released by the kernel if the holder dies."""
+        return _FileLock(self, key)
+
+    def describe(self) -> str:
+        """The folder of token files."""
+        return str(self.home / "tokens")
+
+
+class _FileLock:
+    """Context manager over ``filelock.FileLock`` that reports failures as StorageError."""
+
+    def __init__(self, backend: FileBackend, key: StorageKey) -> None:
+        self._backend = backend
+        self._key = key
+        self._lock: Any = None
+
+    def __enter__(self) -> None:
+        import filelock
+
+        folder = self._backend.home / "locks"
+        path = folder / f"{self._key.digest}.lock"
+        try:
+            _private_dir(self._backend.home)
+            _private_dir(folder)
+            self._lock = filelock.FileLock(
+                str(path), timeout=self._backend.lock_timeout, mode=0o600
+            )
+            self._lock.acquire()
+        except filelock.Timeout as exc:
+            raise StorageError(
+                f"file storage timed out after {self._backend.lock_timeout:g}s waiting for "
+                f"the lock {path} for {self._key}",
+                backend=self._backend.name,
+            ) from exc
+        except OSError as exc:
+            # A folder that cannot hold a lock file cannot hold a token either: fail
+            # before any profile is created.
+            raise self._backend._fail("take the lock", self._key, path, exc) from exc
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+
+@hookimpl
+def livelike_register_storage(register: Callable[[StorageBackend], None]) -> None:
+    """Register the ``file`` backend."""
+    register(FileBackend())

@@ -1,0 +1,182 @@
+"""Exceptions raised by livelike: one root, :class:`LiveLikeError`.
+
+Every error raised on purpose by the SDK derives from :class:`LiveLikeError`,
+so ``except livelike.LiveLikeError`` catches them all. No error message ever
+contains an access token.
+
+Example::
+
+    try:
+        profile = livelike.init(client_id)
+    except livelike.errors.NetworkError:
+        ...  # the service could not be reached: nothing was created
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from livelike._profile import Profile
+
+__all__ = [
+    "APIError",
+    "BadRequestError",
+    "InvalidAccessTokenError",
+    "InvalidArgumentError",
+    "LiveLikeError",
+    "NetworkError",
+    "NoSavedProfileError",
+    "NotFoundError",
+    "NotInitializedError",
+    "ProfileNotSavedError",
+    "RateLimitedError",
+    "ServiceError",
+    "StorageError",
+    "UnknownClientIdError",
+]
+
+
+class LiveLikeError(Exception):
+    """The root of every error livelike raises on purpose."""
+
+
+class InvalidArgumentError(LiveLikeError, ValueError):
+    """An argument was rejected before any request was made.
+
+    Also a :class:`ValueError`, so code that already catches ``ValueError``
+    keeps working.
+    """
+
+
+class NotInitializedError(LiveLikeError, RuntimeError):
+    """A module-level call such as :func:`livelike.get_user_profile` came before
+    :func:`livelike.init`."""
+
+
+class NoSavedProfileError(LiveLikeError):
+    """``init(create=False)`` found no saved access token, so it created nothing."""
+
+
+class StorageError(LiveLikeError):
+    """A storage backend could not answer or could not save.
+
+    Raised instead of ever treating a doubt as "no saved token": when a
+    backend fails, no profile is created.
+
+    Attributes:
+        backend: the name of the backend that failed, where one is known.
+    """
+
+    def __init__(self, message: str, *, backend: str | None = None) -> None:
+        super().__init__(message)
+        self.backend = backend
+
+
+class ProfileNotSavedError(StorageError):
+    """A profile was created but its access token could not be saved.
+
+    The new profile, with its access token, is on :attr:`profile` so the
+    caller can keep it: it already counts towards Monthly Active Users.
+    """
+
+    def __init__(self, message: str, *, profile: Profile, backend: str | None = None) -> None:
+        super().__init__(message, backend=backend)
+        self.profile = profile
+
+
+class NetworkError(LiveLikeError):
+    """The service could not be reached or did not answer in time
+    (connection refused or reset, DNS failure, connect or read timeout).
+
+    Attributes:
+        method: the HTTP method of the failed request.
+        path: the URL path of the failed request (it never holds a token).
+    """
+
+    def __init__(self, message: str, *, method: str, path: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class APIError(LiveLikeError):
+    """The service answered with an error status.
+
+    Attributes:
+        status: the HTTP status code.
+        detail: the service's ``detail`` text, or the whole error body for
+            field errors.
+        method: the HTTP method of the request.
+        path: the URL path of the request (it never holds a token).
+        request_id: the service's ``X-Request-Id`` header, where it sent one.
+        body: the decoded JSON error body, or ``None``.
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        detail: str,
+        method: str,
+        path: str,
+        request_id: str | None = None,
+        body: Any = None,
+    ) -> None:
+        self.status = status
+        self.detail = detail
+        self.method = method
+        self.path = path
+        self.request_id = request_id
+        self.body = body
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        text = f"{self.method} {self.path} answered {self.status}: {self.detail}"
+        if self.request_id:
+            text += f" (request id {self.request_id})"
+        return text
+
+
+class BadRequestError(APIError, ValueError):
+    """The service rejected the request's content (HTTP 400 or another 4xx)."""
+
+    @property
+    def field_errors(self) -> dict[str, list[str]]:
+        """Per-field messages such as ``{"nickname": ["..."]}`` (may be empty)."""
+        if not isinstance(self.body, dict):
+            return {}
+        return {
+            str(k): [str(m) for m in v] if isinstance(v, list) else [str(v)]
+            for k, v in self.body.items()
+            if k != "detail"
+        }
+
+
+class UnknownClientIdError(APIError):
+    """The service does not know this client id (HTTP 404 or 400 on the
+    application config)."""
+
+
+class InvalidAccessTokenError(APIError):
+    """The service rejected the access token (HTTP 401 or 403)."""
+
+
+class NotFoundError(APIError):
+    """The requested resource does not exist (HTTP 404)."""
+
+
+class RateLimitedError(APIError):
+    """The service asked us to slow down (HTTP 429).
+
+    Attributes:
+        retry_after: seconds the service asked to wait, or ``None``.
+    """
+
+    def __init__(self, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(**kwargs)
+
+
+class ServiceError(APIError):
+    """The service failed (HTTP 5xx). Nothing is assumed about saved tokens."""

@@ -1,0 +1,235 @@
+"""The storage contract: keys, records and the backend base class.
+
+A storage backend saves access tokens under a :class:`StorageKey` (API origin,
+client id, subject). Backends are found through pluggy (see
+:mod:`livelike.hookspecs`); third parties subclass :class:`StorageBackend`.
+
+A lookup has three outcomes, and a backend must keep them apart:
+
+- found: :meth:`StorageBackend.get` returns a :class:`TokenRecord`;
+- absent: it returns ``None``, and only when it is *sure* nothing is saved;
+- unavailable: it raises (any exception; :class:`~livelike.errors.StorageError`
+  preferred). livelike then creates no profile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import attrs
+
+from livelike.errors import StorageError
+
+__all__ = ["RetiredToken", "StorageBackend", "StorageKey", "TokenRecord", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def _time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    raise ValueError(f"not a timestamp: {type(value).__name__}")
+
+
+@attrs.frozen
+class StorageKey:
+    """Where a token is saved: one per (API origin, client id, subject).
+
+    Attributes:
+        api_origin: ``scheme://host[:port]`` of the LiveLike API.
+        client_id: the application's client id.
+        subject: the integrator's name for whose profile this is ("default"
+            for a script, the integrator's user id for a service).
+    """
+
+    api_origin: str
+    client_id: str
+    subject: str
+
+    @property
+    def digest(self) -> str:
+        """A stable hex name for this key, safe as a file name or a database key."""
+        raw = "\x00".join((self.api_origin, self.client_id, self.subject))
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, str]:
+        """The key as a JSON-ready dict."""
+        return {"api_origin": self.api_origin, "client_id": self.client_id, "subject": self.subject}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StorageKey:
+        """Rebuild a key from :meth:`as_dict` output.
+
+        Raises:
+            ValueError: a field is missing or not a string.
+        """
+        values = [data.get(name) for name in ("api_origin", "client_id", "subject")]
+        if not all(isinstance(v, str) for v in values):
+            raise ValueError("a storage key needs string api_origin, client_id and subject")
+        return cls(*values)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        return f"client id {self.client_id} subject {self.subject!r} at {self.api_origin}"
+
+
+@attrs.frozen
+class RetiredToken:
+    """A token that was saved under a key and then replaced: kept, never lost.
+
+    Attributes:
+        access_token: the old token (hidden from ``repr``).
+        profile_id: the profile it belonged to, where known.
+        saved_at: when it was first saved.
+        retired_at: when it was replaced.
+        reason: why, e.g. ``"replaced"`` or ``"rejected (401)"``.
+    """
+
+    access_token: str = attrs.field(repr=False)
+    profile_id: str | None
+    saved_at: datetime
+    retired_at: datetime
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The retired token as a JSON-ready dict (it includes the token)."""
+        return {
+            "access_token": self.access_token,
+            "profile_id": self.profile_id,
+            "saved_at": self.saved_at.isoformat(),
+            "retired_at": self.retired_at.isoformat(),
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RetiredToken:
+        """Rebuild from :meth:`as_dict` output. Raises ValueError on bad data."""
+        token = data.get("access_token")
+        if not isinstance(token, str):
+            raise ValueError("a retired token record has no access_token")
+        profile_id = data.get("profile_id")
+        return cls(
+            access_token=token,
+            profile_id=profile_id if isinstance(profile_id, str) else None,
+            saved_at=_time(data.get("saved_at")),
+            retired_at=_time(data.get("retired_at")),
+            reason=str(data.get("reason", "")),
+        )
+
+
+@attrs.frozen
+class TokenRecord:
+    """What a backend saves under a key: the current token and the ones it replaced.
+
+    Attributes:
+        access_token: the current token (hidden from ``repr``).
+        profile_id: the profile it authenticates as, where known.
+        saved_at: when this token was saved.
+        history: earlier tokens for the same key, oldest first.
+    """
+
+    access_token: str = attrs.field(repr=False)
+    profile_id: str | None = None
+    saved_at: datetime = attrs.field(factory=utcnow)
+    history: tuple[RetiredToken, ...] = ()
+
+    def replaced_by(self, access_token: str, profile_id: str | None, reason: str) -> TokenRecord:
+        """A new record for ``access_token`` that keeps this one in its history.
+
+        Saving the same token again keeps the record's history unchanged.
+        """
+        if access_token == self.access_token:
+            return TokenRecord(access_token, profile_id or self.profile_id, utcnow(), self.history)
+        retired = RetiredToken(self.access_token, self.profile_id, self.saved_at, utcnow(), reason)
+        return TokenRecord(access_token, profile_id, utcnow(), (*self.history, retired))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready dict (it includes the tokens)."""
+        return {
+            "access_token": self.access_token,
+            "profile_id": self.profile_id,
+            "saved_at": self.saved_at.isoformat(),
+            "history": [item.as_dict() for item in self.history],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TokenRecord:
+        """Rebuild from :meth:`as_dict` output.
+
+        Raises:
+            ValueError: the data is not a record.
+        """
+        token = data.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise ValueError("the record has no access_token")
+        profile_id = data.get("profile_id")
+        history = data.get("history", [])
+        if not isinstance(history, list):
+            raise ValueError("the record's history is not a list")
+        return cls(
+            access_token=token,
+            profile_id=profile_id if isinstance(profile_id, str) else None,
+            saved_at=_time(data.get("saved_at")),
+            history=tuple(RetiredToken.from_dict(item) for item in history),
+        )
+
+
+class StorageBackend:
+    """Base class for storage backends. Subclass it and register an instance
+    through the ``livelike_register_storage`` hook.
+
+    Class attributes to set:
+        name: a short unique name users select it by (``storage="name"``).
+        writable: whether :meth:`put` and :meth:`delete` work.
+        persistent: whether saved tokens outlive the process.
+        priority: order among third-party backends (higher is consulted first).
+
+    Methods raise on failure; any exception means "unavailable", never
+    "absent".
+    """
+
+    name: ClassVar[str] = "unnamed"
+    writable: ClassVar[bool] = True
+    persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 0
+
+    def get(self, key: StorageKey) -> TokenRecord | None:
+        """Return the record saved under ``key``, or ``None`` when surely absent."""
+        raise NotImplementedError
+
+    def put(self, key: StorageKey, record: TokenRecord) -> None:
+        """Save ``record`` under ``key``, replacing what is there, atomically."""
+        raise StorageError(f"storage backend {self.name!r} is read-only", backend=self.name)
+
+    def delete(self, key: StorageKey) -> bool:
+        """Remove (or move aside) the record under ``key``; True if there was one."""
+        raise StorageError(f"storage backend {self.name!r} is read-only", backend=self.name)
+
+    def keys(self) -> Iterator[StorageKey]:
+        """Every key with a record, where the backend can list them."""
+        return iter(())
+
+    def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
+        """A lock held across get-or-create for ``key``.
+
+        The default locks nothing beyond the process (livelike always adds a
+        lock between threads). Backends shared between processes or hosts
+        return a lock that excludes them too; it must be released if the
+        holder dies.
+        """
+        return contextlib.nullcontext()
+
+    def describe(self) -> str:
+        """Where tokens live, for messages (never a token)."""
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"

@@ -1,0 +1,97 @@
+"""Shared fixtures: an isolated token folder, a clean environment, client factories.
+
+The ``livelike_emulator`` fixture comes from the package's own pytest plugin
+(``livelike.emulator.pytest_plugin``), the same one users get.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import livelike
+from livelike import _api, _plugins
+from livelike._transport import RetryPolicy
+from livelike.emulator import Emulator
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENT_ID = "test-client"
+FAST_RETRY = RetryPolicy(max_retries=3, backoff=0.0, max_retry_after=5.0)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test gets its own LIVELIKE_HOME and no LIVELIKE_* settings from outside."""
+    for name in list(os.environ):
+        if name.startswith("LIVELIKE_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LIVELIKE_HOME", str(home))
+    _plugins.reset_registry()
+    yield home
+    _api.reset()
+    _plugins.reset_registry()
+
+
+@pytest.fixture
+def home(isolated: Path) -> Path:
+    """The test's LIVELIKE_HOME folder (it may not exist yet)."""
+    return isolated
+
+
+@pytest.fixture
+def emulator(livelike_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
+    """The emulator, reset, with LIVELIKE_API_URL pointing at it."""
+    monkeypatch.setenv("LIVELIKE_API_URL", livelike_emulator.url)
+    return livelike_emulator
+
+
+MakeClient = Callable[..., livelike.LiveLike]
+
+
+@pytest.fixture
+def make_client(emulator: Emulator) -> Iterator[MakeClient]:
+    """Build clients against the emulator with fast retries; all closed after the test."""
+    made: list[livelike.LiveLike] = []
+
+    def make(client_id: str = CLIENT_ID, **kwargs: Any) -> livelike.LiveLike:
+        kwargs.setdefault("api_url", emulator.url)
+        kwargs.setdefault("retry", FAST_RETRY)
+        kwargs.setdefault("timeout", 2.0)
+        client = livelike.LiveLike(client_id, **kwargs)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+def created(emulator: Emulator, client_id: str = CLIENT_ID) -> int:
+    """Profiles the emulator created for ``client_id`` since the last reset."""
+    return int(emulator.stats()["profiles_created"].get(client_id, 0))
+
+
+def requests_seen(emulator: Emulator) -> dict[str, int]:
+    """Requests per route the emulator saw since the last reset."""
+    return {k: int(v) for k, v in emulator.stats()["requests"].items() if v}
+
+
+def run_python(
+    code: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with ``env`` added to this environment."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

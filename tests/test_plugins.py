@@ -1,0 +1,169 @@
+"""Storage through pluggy: discovery by entry point, broken plugins, the lookup order."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import livelike
+from livelike import _plugins, errors
+from livelike._chain import default_order
+from livelike.backends.memory import MemoryBackend
+from livelike.emulator import Emulator
+from livelike.storage import StorageKey, TokenRecord
+from tests.conftest import CLIENT_ID, MakeClient, created, run_python
+
+PLUGIN = """
+import json, pathlib
+import livelike
+from livelike.storage import StorageBackend, TokenRecord
+
+class JsonDirBackend(StorageBackend):
+    name = "jsondir"
+    priority = 5
+
+    def __init__(self):
+        self.folder = pathlib.Path(__import__("os").environ["JSONDIR"])
+
+    def get(self, key):
+        path = self.folder / key.digest
+        return TokenRecord.from_dict(json.loads(path.read_text())) if path.exists() else None
+
+    def put(self, key, record):
+        self.folder.mkdir(exist_ok=True)
+        (self.folder / key.digest).write_text(json.dumps(record.as_dict()))
+
+@livelike.hookimpl
+def livelike_register_storage(register):
+    register(JsonDirBackend())
+"""
+
+
+def install_fake_distribution(
+    site: Path, name: str, modules: dict[str, str], entry_points: str
+) -> None:
+    """Lay out a distribution as pip would, so importlib.metadata finds its entry points."""
+    info = site / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    for module, source in modules.items():
+        (site / f"{module}.py").write_text(source)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    install_fake_distribution(
+        folder,
+        "livelike_jsondir",
+        {"livelike_jsondir": PLUGIN},
+        "[livelike]\njsondir = livelike_jsondir\n",
+    )
+    install_fake_distribution(
+        folder,
+        "livelike_broken",
+        {"livelike_broken": "raise ImportError('missing dependency frobnicate')\n"},
+        "[livelike]\nbroken = livelike_broken\n",
+    )
+    install_fake_distribution(
+        folder,
+        "livelike_raising",
+        {
+            "livelike_raising": (
+                "import livelike\n"
+                "@livelike.hookimpl\n"
+                "def livelike_register_storage(register):\n"
+                "    raise RuntimeError('cannot reach the vault')\n"
+            )
+        },
+        "[livelike]\nraising = livelike_raising\n",
+    )
+    return folder
+
+
+def test_third_party_plugin_is_discovered_and_used(
+    site: Path, emulator: Emulator, home: Path, tmp_path: Path
+) -> None:
+    env = {
+        "PYTHONPATH": str(site),
+        "LIVELIKE_API_URL": emulator.url,
+        "LIVELIKE_HOME": str(home),
+        "JSONDIR": str(tmp_path / "jsondir"),
+    }
+    code = (
+        "import logging, livelike; logging.basicConfig(level=logging.WARNING);"
+        f"p = livelike.init({CLIENT_ID!r}, storage='jsondir'); print(p.id, p.source)"
+    )
+    first = run_python(code, env)
+    second = run_python(code, env)
+    assert first.returncode == 0, first.stderr
+    assert second.stdout.split()[1] == "saved"
+    assert first.stdout.split()[0] == second.stdout.split()[0]
+    assert len(list((tmp_path / "jsondir").iterdir())) == 1
+    assert not (home / "tokens").exists()
+    # the broken plugins were logged and left out; they broke nothing
+    assert "'broken' could not be loaded: missing dependency frobnicate" in first.stderr
+    assert "'raising' failed to register storage: cannot reach the vault" in first.stderr
+    assert created(emulator) == 1
+
+
+def test_third_party_backends_follow_the_builtins(site: Path, tmp_path: Path) -> None:
+    code = (
+        "from livelike import _plugins; from livelike._chain import default_order;"
+        "r = _plugins.registry(); print([b.name for b in default_order(r.backends)]);"
+        "print(sorted(f.plugin for f in r.failures))"
+    )
+    result = run_python(code, {"PYTHONPATH": str(site), "JSONDIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    order, failures = result.stdout.splitlines()
+    assert order == "['env', 'file', 'jsondir']"
+    assert failures == "['broken', 'raising']"
+
+
+def test_default_order_leaves_memory_out() -> None:
+    backends = _plugins.registry().backends
+    assert [b.name for b in default_order(backends)] == ["env", "file"]
+    assert isinstance(backends["memory"], MemoryBackend)
+
+
+def test_failing_backend_stops_init_and_names_itself(
+    make_client: MakeClient, emulator: Emulator
+) -> None:
+    class Flaky(MemoryBackend):
+        name = "flaky"
+
+        def get(self, key: StorageKey) -> TokenRecord | None:
+            raise TimeoutError("keychain locked")
+
+    with pytest.raises(errors.StorageError) as caught:
+        make_client(storage=[Flaky(), "file"]).init()
+    assert caught.value.backend == "flaky"
+    assert "keychain locked" in str(caught.value)
+    assert "no profile was created" in str(caught.value)
+    assert created(emulator) == 0
+
+
+def test_record_found_later_in_the_chain_is_used(
+    make_client: MakeClient, emulator: Emulator
+) -> None:
+    store = MemoryBackend()
+    first = make_client(storage=[store]).init(ephemeral=True)
+    empty = MemoryBackend()
+    again = make_client(storage=[empty, store]).init()
+    assert again.id == first.id
+    assert created(emulator) == 1
+
+
+def test_storage_from_the_environment(
+    emulator: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVELIKE_STORAGE", "memory")
+    livelike.init(CLIENT_ID)
+    assert not (home / "tokens").exists()
+    monkeypatch.setenv("LIVELIKE_STORAGE", "nosuch")
+    with pytest.raises(errors.InvalidArgumentError, match="unknown storage backend 'nosuch'"):
+        livelike.init(CLIENT_ID)
