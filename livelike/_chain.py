@@ -10,6 +10,7 @@ Choice, most specific first: ``storage=`` on the client, then the
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,8 @@ import attrs
 
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
+
+logger = logging.getLogger("livelike")
 
 STORAGE_VARIABLE = "LIVELIKE_STORAGE"
 BUILTIN_ORDER = ("env", "keyring", "file")
@@ -65,20 +68,39 @@ class StorageChain:
     def find(self, key: StorageKey) -> Found | None:
         """The first record found in chain order; None only when every backend said absent.
 
+        A backend that fails is "unavailable": a record found after it is
+        still returned (it is a saved token, so nothing is created), but when
+        none is found the failure is raised rather than read as "absent".
+
         Raises:
-            StorageError: a backend consulted before any record was found failed.
+            StorageError: no backend had a record and at least one failed.
         """
+        failures: list[tuple[StorageBackend, Exception]] = []
         for backend in self.backends:
             try:
                 record = backend.get(key)
             except Exception as exc:
-                raise StorageError(
-                    f"storage backend {backend.name!r} could not look up the token for {key}, "
-                    f"so no profile was created: {exc}",
-                    backend=backend.name,
-                ) from exc
+                failures.append((backend, exc))
+                continue
             if record is not None:
+                for failed, error in failures:
+                    logger.warning(
+                        "storage backend %r was unavailable for %s (%s); using the token "
+                        "found in %r",
+                        failed.name,
+                        key,
+                        error,
+                        backend.name,
+                    )
                 return Found(backend, record)
+        if failures:
+            first, cause = failures[0]
+            others = "".join(f"; backend {b.name!r} too: {e}" for b, e in failures[1:])
+            raise StorageError(
+                f"storage backend {first.name!r} could not look up the token for {key}, "
+                f"so no profile was created: {cause}{others}",
+                backend=first.name,
+            ) from cause
         return None
 
     def save(

@@ -308,7 +308,7 @@ class LiveLike:
                     f"no saved profile for {key}, and create=False: nothing was created"
                 )
             target = current.backend if current is not None else chain.primary
-            if target is None or (not target.persistent and not chain.explicit and not ephemeral):
+            if not ephemeral and (target is None or not (target.persistent or chain.explicit)):
                 raise errors.StorageError(
                     f"no storage that outlives this process can save a token for {key}; "
                     "refusing to create a profile that would be forgotten (and billed again) "
@@ -322,6 +322,11 @@ class LiveLike:
             else:
                 record = TokenRecord(access_token=token, profile_id=profile.id)
             self._announce(profile, key, reason)
+            if target is None:
+                logger.warning(
+                    "profile %s is ephemeral: no writable storage keeps its token", profile.id
+                )
+                return profile
             try:
                 chain.save(key, record, target)
             except errors.StorageError as exc:
@@ -362,6 +367,15 @@ class LiveLike:
             else:
                 record = existing.replaced_by(token, profile.id, "replaced by a given token")
             chain.save(key, record, primary)
+
+    def saved_record(self, subject: str = "default") -> TokenRecord | None:
+        """The record saved for ``subject`` (token and history), or None; no request is made.
+
+        Raises:
+            StorageError: no backend had a record and one could not be read.
+        """
+        found = self._storage().find(self._key(check.subject(subject)))
+        return found.record if found is not None else None
 
     def forget(self, subject: str = "default") -> list[str]:
         """Stop using the token saved for ``subject``; return the backends that had one.

@@ -24,6 +24,7 @@ logger = logging.getLogger("livelike")
 
 ENTRY_POINT_GROUP = "livelike"
 DEFAULT_PLUGINS = (
+    "livelike._audit",
     "livelike.backends.env",
     "livelike.backends.file",
     "livelike.backends.memory",

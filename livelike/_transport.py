@@ -195,9 +195,13 @@ class Transport:
                     self._sleep(self.retry.jitter(attempt))
                     attempt += 1
                     continue
-                raise errors.NetworkError(
-                    f"{method} {path} failed: {reason}", method=method, path=path
-                ) from exc
+                message = f"{method} {path} failed: {reason}"
+                if not retry_sent and not _surely_not_sent(exc):
+                    message += (
+                        "; the service may have acted on it, so it was not retried "
+                        "(a retried create could mint a second billed profile)"
+                    )
+                raise errors.NetworkError(message, method=method, path=path) from exc
             status = response.status_code
             logger.debug("%s %s -> %d in %.3fs", method, path, status, time.monotonic() - started)
             if status < 300:

@@ -59,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
         "forget", help="move the saved token aside (kept on disk, no longer used)"
     )
     _client_options(forget)
+    history = token_commands.add_parser(
+        "history", help="profiles created (audit log) and tokens replaced; never shows tokens"
+    )
+    _client_options(history)
+    history.set_defaults(subject=None)
+    history.add_argument("--json", action="store_true", help="print JSON")
 
     commands.add_parser("emulator", help="run the LiveLike API emulator", add_help=False)
     return parser
@@ -98,6 +104,44 @@ class _UsageError(Exception):
     pass
 
 
+def _history(args: argparse.Namespace) -> None:
+    from livelike import _audit
+
+    created = [
+        e
+        for e in _audit.entries()
+        if (not args.client_id or e.get("client_id") == args.client_id)
+        and (args.subject is None or e.get("subject") == args.subject)
+    ]
+    subject = args.subject or "default"
+    replaced: list[dict[str, Any]] = []
+    if args.client_id:
+        with _client(args) as client:
+            record = client.saved_record(subject)
+        for old in record.history if record is not None else ():
+            replaced.append(
+                {
+                    "profile_id": old.profile_id,
+                    "saved_at": old.saved_at.isoformat(),
+                    "retired_at": old.retired_at.isoformat(),
+                    "reason": old.reason,
+                }
+            )
+    if args.json:
+        print(json.dumps({"created": created, "replaced": replaced}, indent=2))
+        return
+    print(f"profiles created ({_audit.audit_path()}):")
+    for e in created:
+        print(
+            f"  {e.get('time')}  {e.get('profile_id')}  client {e.get('client_id')} "
+            f"subject {e.get('subject')!r}  {e.get('reason')}"
+        )
+    if args.client_id:
+        print(f"tokens replaced for subject {subject!r}:")
+        for r in replaced:
+            print(f"  {r['retired_at']}  profile {r['profile_id']}  {r['reason']}")
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
         with _client(args) as client:
@@ -112,6 +156,8 @@ def _run(args: argparse.Namespace) -> int:
                     nickname=args.nickname, custom_data=args.custom_data
                 )
             _print_profile(profile, args.json)
+    elif args.command == "token" and args.token_command == "history":
+        _history(args)
     elif args.command == "token":
         with _client(args) as client:
             moved = client.forget(args.subject)

@@ -39,7 +39,7 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("livelike", appauthor=False))
 
 
-def _private_dir(path: Path) -> Path:
+def private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700) or tighten it to 0700 if it is looser."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
@@ -160,8 +160,8 @@ class FileBackend(StorageBackend):
             {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()}, indent=2
         )
         try:
-            _private_dir(self.home)
-            _private_dir(path.parent)
+            private_dir(self.home)
+            private_dir(path.parent)
             write_atomically(path, text + "\n")
         except OSError as exc:
             raise self._fail("save the token", key, path, exc) from exc
@@ -177,7 +177,7 @@ class FileBackend(StorageBackend):
             / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{secrets.token_hex(3)}.json"
         )
         try:
-            _private_dir(target_dir)
+            private_dir(target_dir)
             os.replace(path, target)
         except OSError as exc:
             raise self._fail("move the token file aside", key, path, exc) from exc
@@ -218,8 +218,8 @@ class _FileLock:
         folder = self._backend.home / "locks"
         path = folder / f"{self._key.digest}.lock"
         try:
-            _private_dir(self._backend.home)
-            _private_dir(folder)
+            private_dir(self._backend.home)
+            private_dir(folder)
             self._lock = filelock.FileLock(
                 str(path), timeout=self._backend.lock_timeout, mode=0o600
             )
