@@ -118,3 +118,17 @@ def test_delete_moves_the_file_aside(tmp_path: Path) -> None:
     (kept,) = (tmp_path / "forgotten").iterdir()
     assert json.loads(kept.read_text())["record"]["access_token"] == "tok"
     assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def test_stale_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    backend = FileBackend(tmp_path)
+    backend.put(KEY, TokenRecord("tok"))
+    path = backend.path_for(KEY)
+    stale = path.with_name(f".{path.name}.dead01.tmp")
+    fresh = path.with_name(f".{path.name}.live01.tmp")
+    stale.write_text("{half")
+    fresh.write_text("{half")
+    os.utime(stale, (0, 0))
+    backend.put(KEY, TokenRecord("tok2"))
+    assert not stale.exists()
+    assert fresh.exists()  # it may belong to a writer still at work

@@ -27,6 +27,7 @@ from livelike.storage import StorageBackend, StorageKey, TokenRecord
 HOME_VARIABLE = "LIVELIKE_HOME"
 FORMAT = 1
 LOCK_TIMEOUT = 60.0
+STALE_TEMPORARY_SECONDS = 600.0
 
 
 def default_home() -> Path:
@@ -73,6 +74,16 @@ def write_atomically(path: Path, text: str) -> None:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
+    _remove_stale_temporaries(path)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files a killed writer left beside ``path`` (older than 10 minutes)."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 class FileBackend(StorageBackend):
