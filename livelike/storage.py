@@ -201,6 +201,15 @@ class StorageBackend:
     persistent: ClassVar[bool] = True
     priority: ClassVar[int] = 0
 
+    def probe(self) -> None:
+        """Raise if this backend cannot work on this machine at all ("not viable").
+
+        Called once per process before the backend joins the default chain;
+        the exception's text is shown by ``livelike backends`` as the reason.
+        A viable backend that fails later, during a lookup, makes that lookup
+        unavailable instead. The default accepts.
+        """
+
     def get(self, key: StorageKey) -> TokenRecord | None:
         """Return the record saved under ``key``, or ``None`` when surely absent."""
         raise NotImplementedError

@@ -208,47 +208,61 @@ class FileBackend(StorageBackend):
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
         """An OS file lock beside the data; released by the kernel if the holder dies."""
-        return _FileLock(self, key)
+        path = self.home / "locks" / f"{key.digest}.lock"
+        return FileLock(path, timeout=self.lock_timeout, backend=self.name, what=str(key))
 
     def describe(self) -> str:
         """The folder of token files."""
         return str(self.home / "tokens")
 
 
-class _FileLock:
-    """Context manager over ``filelock.FileLock`` that reports failures as StorageError."""
+class FileLock:
+    """An OS file lock (``filelock``) at ``path``, reporting failures as StorageError.
 
-    def __init__(self, backend: FileBackend, key: StorageKey) -> None:
+    The kernel releases it if the holding process dies, so a crashed holder
+    never blocks others. Backends without a lock of their own (a keyring, say)
+    can use it for the lock contract::
+
+        def lock(self, key):
+            return FileLock(default_home() / "locks" / f"mine-{key.digest}.lock",
+                            timeout=60, backend=self.name, what=str(key))
+    """
+
+    def __init__(self, path: Path, *, timeout: float, backend: str, what: str) -> None:
+        self.path = path
+        self.timeout = timeout
         self._backend = backend
-        self._key = key
+        self._what = what
         self._lock: Any = None
 
     def __enter__(self) -> None:
         import filelock
 
-        folder = self._backend.home / "locks"
-        path = folder / f"{self._key.digest}.lock"
         try:
-            private_dir(self._backend.home)
-            private_dir(folder)
-            self._lock = filelock.FileLock(
-                str(path), timeout=self._backend.lock_timeout, mode=0o600
-            )
+            private_dir(self.path.parent.parent)
+            private_dir(self.path.parent)
+            self._lock = filelock.FileLock(str(self.path), timeout=self.timeout, mode=0o600)
             self._lock.acquire()
         except filelock.Timeout as exc:
             raise StorageError(
-                f"file storage timed out after {self._backend.lock_timeout:g}s waiting for "
-                f"the lock {path} for {self._key}",
-                backend=self._backend.name,
+                f"{self._backend} storage timed out after {self.timeout:g}s waiting for "
+                f"the lock {self.path} for {self._what}",
+                backend=self._backend,
             ) from exc
         except OSError as exc:
             # A folder that cannot hold a lock file cannot hold a token either: fail
             # before any profile is created.
-            raise self._backend._fail("take the lock", self._key, path, exc) from exc
+            reason = exc.strerror or str(exc)
+            raise StorageError(
+                f"{self._backend} storage could not take the lock for {self._what}: "
+                f"{self.path}: {reason}",
+                backend=self._backend,
+            ) from exc
 
     def __exit__(self, *exc_info: object) -> None:
         if self._lock is not None:
             self._lock.release()
+            self._lock = None
 
 
 @hookimpl
