@@ -1,10 +1,13 @@
 """The storage chain: which backends a client consults, in what order, and where it saves.
 
 Order: ``env``, ``keyring``, ``file``, then third-party backends by their
-declared priority (highest first). ``memory`` is consulted only when chosen.
-A save goes to the first writable backend of the chain (the primary).
+declared priority (highest first); backends that are not viable on this
+machine (their probe failed) are left out. ``memory`` is consulted only when
+chosen. A save goes to the first writable backend of the chain (the primary).
+
 Choice, most specific first: ``storage=`` on the client, then the
-``LIVELIKE_STORAGE`` variable (comma-separated names), then the default order.
+``LIVELIKE_STORAGE`` variable (comma-separated names), then ``storage`` in the
+config file (see :mod:`livelike._config`), then the default order.
 """
 
 from __future__ import annotations
@@ -14,11 +17,16 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
+from livelike import _config
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
+
+if TYPE_CHECKING:
+    from livelike._plugins import Registry
 
 logger = logging.getLogger("livelike")
 
@@ -36,7 +44,7 @@ def _thread_lock(key: StorageKey) -> threading.RLock:
 
 
 def default_order(backends: dict[str, StorageBackend]) -> list[StorageBackend]:
-    """The backends consulted when the user chose none."""
+    """Every backend that may join the default chain, in order (viable or not)."""
     first = [backends[name] for name in BUILTIN_ORDER if name in backends]
     rest = sorted(
         (b for n, b in backends.items() if n not in BUILTIN_ORDER and n not in NOT_BY_DEFAULT),
@@ -145,18 +153,22 @@ class StorageChain:
                 yield
 
 
-def resolve(spec: StorageSpec, backends: dict[str, StorageBackend]) -> StorageChain:
-    """Turn ``storage=`` (or ``LIVELIKE_STORAGE``) into a chain.
+def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:
+    """Turn ``storage=``, ``LIVELIKE_STORAGE`` or the config file into a chain.
 
     Raises:
         InvalidArgumentError: a name is unknown, or the spec has the wrong type.
+        StorageError: a backend named explicitly is not viable on this machine.
     """
-    explicit = spec is not None
+    backends = registry.backends
+    source = "storage"
     if spec is None:
         env = os.environ.get(STORAGE_VARIABLE, "").strip()
-        if not env:
-            return StorageChain(tuple(default_order(backends)))
-        spec, explicit = env, True
+        setting = (env, STORAGE_VARIABLE) if env else _config.storage_setting()
+        if setting is None:
+            viable = [b for b in default_order(backends) if registry.viability(b).viable]
+            return StorageChain(tuple(viable))
+        spec, source = setting
     items: Sequence[str | StorageBackend]
     if isinstance(spec, str):
         items = [part.strip() for part in spec.split(",") if part.strip()]
@@ -174,10 +186,20 @@ def resolve(spec: StorageSpec, backends: dict[str, StorageBackend]) -> StorageCh
         if isinstance(item, StorageBackend):
             chosen.append(item)
         elif isinstance(item, str) and item in backends:
-            chosen.append(backends[item])
+            backend = backends[item]
+            viability = registry.viability(backend)
+            if not viability.viable:
+                raise StorageError(
+                    f"storage backend {item!r} (from {source}) is not usable on this "
+                    f"machine: {viability.reason}",
+                    backend=item,
+                )
+            chosen.append(backend)
         else:
             known = ", ".join(sorted(backends)) or "none"
-            raise InvalidArgumentError(f"unknown storage backend {item!r}; available: {known}")
+            raise InvalidArgumentError(
+                f"unknown storage backend {item!r} (from {source}); available: {known}"
+            )
     if not chosen:
-        raise InvalidArgumentError("storage names no backend")
-    return StorageChain(tuple(chosen), explicit=explicit)
+        raise InvalidArgumentError(f"{source} names no storage backend")
+    return StorageChain(tuple(chosen), explicit=True)

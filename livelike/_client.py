@@ -129,7 +129,7 @@ class LiveLike:
         if self._chain is None:
             from livelike._plugins import registry
 
-            self._chain = resolve(self._storage_spec, registry().backends)
+            self._chain = resolve(self._storage_spec, registry())
         return self._chain
 
     def _http(self) -> Transport:

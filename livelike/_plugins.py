@@ -3,26 +3,31 @@
 Plugins load once per process, lazily. A plugin whose import or hook fails is
 logged and left out; the host and the other plugins keep working. Hook
 implementations are called one by one so one failure never aborts the rest.
+``LIVELIKE_LOAD_PLUGINS`` limits which entry points load: a comma-separated
+list of entry-point names, or empty for none (as llm does).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 import attrs
 import pluggy
 
 from livelike import hookspecs
+from livelike._version import __version__
 from livelike.storage import StorageBackend
 
 logger = logging.getLogger("livelike")
 
 ENTRY_POINT_GROUP = "livelike"
+LOAD_VARIABLE = "LIVELIKE_LOAD_PLUGINS"
 DEFAULT_PLUGINS = (
     "livelike._audit",
     "livelike.backends.env",
@@ -39,6 +44,15 @@ class PluginFailure:
     error: str
 
 
+@attrs.frozen
+class Viability:
+    """Whether a backend can work on this machine, why not, and how long the probe took."""
+
+    viable: bool
+    reason: str | None
+    seconds: float
+
+
 @attrs.define
 class Registry:
     """The loaded plugin manager and the backends plugins registered."""
@@ -46,7 +60,10 @@ class Registry:
     manager: pluggy.PluginManager
     backends: dict[str, StorageBackend] = attrs.field(factory=dict)
     owners: dict[str, str] = attrs.field(factory=dict)
+    distributions: dict[str, tuple[str, str]] = attrs.field(factory=dict)
     failures: list[PluginFailure] = attrs.field(factory=list)
+    _viability: dict[str, Viability] = attrs.field(factory=dict)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
     def call_each(self, hook_name: str, **kwargs: Any) -> None:
         """Call every implementation of a hook, logging (not raising) failures."""
@@ -57,22 +74,63 @@ class Registry:
             except Exception as exc:  # a broken plugin never breaks the host
                 logger.warning("plugin %s failed in %s: %s", impl.plugin_name, hook_name, exc)
 
+    def distribution(self, backend_name: str) -> tuple[str, str]:
+        """(distribution name, version) that ships a backend."""
+        owner = self.owners.get(backend_name, "")
+        return self.distributions.get(owner, ("livelike", __version__))
+
+    def viability(self, backend: StorageBackend) -> Viability:
+        """Probe ``backend`` once per process (see :meth:`StorageBackend.probe`)."""
+        with self._lock:
+            known = self._viability.get(backend.name)
+        if known is not None:
+            return known
+        started = time.perf_counter()
+        try:
+            backend.probe()
+        except Exception as exc:
+            result = Viability(False, str(exc) or type(exc).__name__, time.perf_counter() - started)
+            logger.info("storage backend %r is not usable here: %s", backend.name, result.reason)
+        else:
+            result = Viability(True, None, time.perf_counter() - started)
+        with self._lock:
+            return self._viability.setdefault(backend.name, result)
+
 
 _registry: Registry | None = None
 _registry_lock = threading.Lock()
 
 
-def _load(manager: pluggy.PluginManager, failures: list[PluginFailure]) -> None:
+def _wanted() -> set[str] | None:
+    """Entry-point names to load, or None for all."""
+    value = os.environ.get(LOAD_VARIABLE)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _load(registry: Registry) -> None:
+    manager = registry.manager
     for module_name in DEFAULT_PLUGINS:
         manager.register(importlib.import_module(module_name), name=module_name)
+    wanted = _wanted()
+    if wanted is not None and not wanted:
+        return
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if wanted is not None and ep.name not in wanted:
+            continue
         if manager.get_plugin(ep.name) is not None or manager.is_blocked(ep.name):
             continue
+        dist = getattr(ep, "dist", None)
+        if dist is not None:
+            registry.distributions[ep.name] = (dist.metadata["Name"], dist.version)
         try:
             manager.register(ep.load(), name=ep.name)
         except Exception as exc:
             logger.warning("livelike plugin %r could not be loaded: %s", ep.name, exc)
-            failures.append(PluginFailure(ep.name, f"{type(exc).__name__}: {exc}"))
+            registry.failures.append(PluginFailure(ep.name, f"{type(exc).__name__}: {exc}"))
 
 
 def _collect(registry: Registry) -> None:
@@ -108,9 +166,8 @@ def build_registry() -> Registry:
     """Build a fresh registry: default plugins, entry points, registered backends."""
     manager = pluggy.PluginManager("livelike")
     manager.add_hookspecs(hookspecs)
-    failures: list[PluginFailure] = []
-    _load(manager, failures)
-    registry = Registry(manager=manager, failures=failures)
+    registry = Registry(manager=manager)
+    _load(registry)
     _collect(registry)
     return registry
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from livelike import _cli_storage
 from livelike._version import __version__
 from livelike.errors import LiveLikeError
 
@@ -65,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     _client_options(history)
     history.set_defaults(subject=None)
     history.add_argument("--json", action="store_true", help="print JSON")
+    listing = token_commands.add_parser("list", help="saved keys, backend and age; never tokens")
+    listing.add_argument("--storage", default=None, help="backends to list (default: the chain)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    migrate = token_commands.add_parser(
+        "migrate", help="copy tokens into another backend, verify, then remove the originals"
+    )
+    _client_options(migrate)
+    migrate.add_argument("--to", required=True, help="the backend to move tokens into")
+    migrate.add_argument("--all", action="store_true", help="every key, not one client/subject")
+
+    found = commands.add_parser("backends", help="storage backends found, in order, and why not")
+    found.add_argument("--storage", default=None, help="the chain to show (default: as init)")
+    found.add_argument("--json", action="store_true", help="print JSON")
 
     commands.add_parser("emulator", help="run the LiveLike API emulator", add_help=False)
     return parser
@@ -156,6 +170,12 @@ def _run(args: argparse.Namespace) -> int:
                     nickname=args.nickname, custom_data=args.custom_data
                 )
             _print_profile(profile, args.json)
+    elif args.command == "backends":
+        _cli_storage.backends(args)
+    elif args.command == "token" and args.token_command == "list":
+        _cli_storage.token_list(args)
+    elif args.command == "token" and args.token_command == "migrate":
+        _cli_storage.token_migrate(args)
     elif args.command == "token" and args.token_command == "history":
         _history(args)
     elif args.command == "token":

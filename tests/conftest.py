@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,10 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     monkeypatch.setenv("LIVELIKE_HOME", str(home))
+    # Plugins installed in this environment (keyring, sql) stay out unless a test asks,
+    # and so does the user's own config file.
+    monkeypatch.setenv("LIVELIKE_LOAD_PLUGINS", "")
+    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "no-config.toml"))
     _plugins.reset_registry()
     yield home
     _api.reset()
@@ -84,12 +88,14 @@ def requests_seen(emulator: Emulator) -> dict[str, int]:
 
 
 def run_python(
-    code: str, env: dict[str, str], timeout: float = 60
+    code: str, env: Mapping[str, str | None], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter with ``env`` added to this environment."""
+    """Run ``code`` in a fresh interpreter with ``env`` added to this environment
+    (a None value removes the variable)."""
+    merged = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={**os.environ, **env},
+        env={k: v for k, v in merged.items() if v is not None},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -32,7 +32,7 @@ from tests.conftest import CLIENT_ID, MakeClient, requests_seen
         ({"timeout": (1, 2, 3)}, "timeout must be a positive number"),
         (
             {"storage": "nosuchbackend"},
-            "unknown storage backend 'nosuchbackend'; available: env, file",
+            "unknown storage backend 'nosuchbackend' (from storage); available: env, file",
         ),
         ({"storage": 3}, "storage must be a backend name"),
         ({"on_invalid_token": "ignore"}, "on_invalid_token must be"),

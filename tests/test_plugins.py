@@ -93,6 +93,7 @@ def test_third_party_plugin_is_discovered_and_used(
         "LIVELIKE_API_URL": emulator.url,
         "LIVELIKE_HOME": str(home),
         "JSONDIR": str(tmp_path / "jsondir"),
+        "LIVELIKE_LOAD_PLUGINS": None,
     }
     code = (
         "import logging, livelike; logging.basicConfig(level=logging.WARNING);"
@@ -117,7 +118,8 @@ def test_third_party_backends_follow_the_builtins(site: Path, tmp_path: Path) ->
         "r = _plugins.registry(); print([b.name for b in default_order(r.backends)]);"
         "print(sorted(f.plugin for f in r.failures))"
     )
-    result = run_python(code, {"PYTHONPATH": str(site), "JSONDIR": str(tmp_path)})
+    env = {"PYTHONPATH": str(site), "JSONDIR": str(tmp_path), "LIVELIKE_LOAD_PLUGINS": None}
+    result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     order, failures = result.stdout.splitlines()
     assert order == "['env', 'file', 'jsondir']"

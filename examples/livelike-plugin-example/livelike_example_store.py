@@ -1,0 +1,105 @@
+"""An example livelike storage plugin: one JSON file per key in a folder.
+
+Registered through the ``livelike`` entry-point group as ``example``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import ClassVar
+
+import livelike
+from livelike.backends.file import FileLock, private_dir, write_atomically
+from livelike.errors import StorageError
+from livelike.storage import StorageBackend, StorageKey, TokenRecord
+
+DIR_VARIABLE = "LIVELIKE_EXAMPLE_DIR"
+
+
+def default_folder() -> Path:
+    """``$LIVELIKE_EXAMPLE_DIR``, else the user data folder for livelike-example."""
+    configured = os.environ.get(DIR_VARIABLE)
+    if configured:
+        return Path(configured)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livelike-example", appauthor=False))
+
+
+class DirectoryBackend(StorageBackend):
+    """Saves ``{"key": ..., "record": ...}`` as ``<folder>/<key digest>.json``."""
+
+    name: ClassVar[str] = "example"
+    writable: ClassVar[bool] = True
+    persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 10
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder
+
+    @property
+    def folder(self) -> Path:
+        """Where the files are (resolved at each use, so the variable can change)."""
+        return self._folder or default_folder()
+
+    def probe(self) -> None:
+        """Viable when the folder exists or can be created."""
+        private_dir(self.folder)
+
+    def get(self, key: StorageKey) -> TokenRecord | None:
+        """The record, None if there is no file; StorageError if it cannot be read."""
+        path = self.folder / f"{key.digest}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StorageError(
+                f"example storage cannot read {path}: {exc}", backend=self.name
+            ) from exc
+        if StorageKey.from_dict(data["key"]) != key:
+            raise StorageError(f"example storage: {path} holds another key", backend=self.name)
+        return TokenRecord.from_dict(data["record"])
+
+    def put(self, key: StorageKey, record: TokenRecord) -> None:
+        """Write the file atomically (0600 in a 0700 folder)."""
+        text = json.dumps({"key": key.as_dict(), "record": record.as_dict()})
+        try:
+            write_atomically(private_dir(self.folder) / f"{key.digest}.json", text)
+        except OSError as exc:
+            raise StorageError(f"example storage cannot save: {exc}", backend=self.name) from exc
+
+    def delete(self, key: StorageKey) -> bool:
+        """Remove the file; True if there was one."""
+        try:
+            (self.folder / f"{key.digest}.json").unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def keys(self) -> Iterator[StorageKey]:
+        """Every key with a file."""
+        if not self.folder.is_dir():
+            return
+        for path in sorted(self.folder.glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            yield StorageKey.from_dict(data["key"])
+
+    def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
+        """A file lock in the folder, so processes never create twice."""
+        path = self.folder / "locks" / f"{key.digest}.lock"
+        return FileLock(path, timeout=60, backend=self.name, what=str(key))
+
+    def describe(self) -> str:
+        """The folder."""
+        return str(self.folder)
+
+
+@livelike.hookimpl
+def livelike_register_storage(register: Callable[[StorageBackend], None]) -> None:
+    """Register the ``example`` backend."""
+    register(DirectoryBackend())
