@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
 from livelike._chain import StorageSpec
 from livelike._client import DEFAULT_TIMEOUT, LiveLike, OnInvalidToken
 from livelike._profile import Profile
@@ -29,8 +30,10 @@ def init(
     persist: bool = True,
     create: bool = True,
     ephemeral: bool = False,
+    validate: bool = True,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
     on_invalid_token: OnInvalidToken = "recreate",
+    config_ttl: float = DEFAULT_CONFIG_TTL,
 ) -> Profile:
     """Return the user's profile, reusing a saved one, and make it the default client's.
 
@@ -53,10 +56,16 @@ def init(
         storage=storage,
         timeout=timeout,
         on_invalid_token=on_invalid_token,
+        config_ttl=config_ttl,
     )
     try:
         profile = client.init(
-            access_token, subject=subject, persist=persist, create=create, ephemeral=ephemeral
+            access_token,
+            subject=subject,
+            persist=persist,
+            create=create,
+            ephemeral=ephemeral,
+            validate=validate,
         )
     except BaseException:
         client.close()

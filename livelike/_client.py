@@ -6,10 +6,13 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
 from livelike import _validate as check
 from livelike import errors
+from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
+from livelike._appconfig import AppConfigCache
 from livelike._chain import Found, StorageChain, StorageSpec, resolve
 from livelike._profile import Profile
 from livelike.storage import StorageKey, TokenRecord
@@ -17,7 +20,7 @@ from livelike.storage import StorageKey, TokenRecord
 if TYPE_CHECKING:
     import requests
 
-    from livelike._transport import RetryPolicy, Transport
+    from livelike._transport import Answer, RetryPolicy, Transport
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_TIMEOUT", "LiveLike"]
 
@@ -32,6 +35,10 @@ _CONFIG_ERRORS: Mapping[int, type[errors.APIError]] = {
     400: errors.UnknownClientIdError,
     404: errors.UnknownClientIdError,
 }
+
+
+def _fetched(profile: Profile) -> datetime:
+    return profile.fetched_at or datetime.now(timezone.utc)
 
 
 class LiveLike:
@@ -54,6 +61,9 @@ class LiveLike:
             record's history) and ``"raise"`` raises
             :class:`~livelike.errors.InvalidAccessTokenError`.
         session: a ``requests.Session`` to use (the client closes it).
+        config_ttl: seconds the application config is reused from the disk
+            cache (``$LIVELIKE_HOME/cache``) before it is fetched again; 0
+            disables the cache.
 
     Raises:
         InvalidArgumentError: an argument is malformed (no request is made).
@@ -75,6 +85,7 @@ class LiveLike:
         retry: RetryPolicy | None = None,
         on_invalid_token: OnInvalidToken = "recreate",
         session: requests.Session | None = None,
+        config_ttl: float = DEFAULT_CONFIG_TTL,
     ) -> None:
         self.client_id = check.client_id(client_id)
         name, source = "api_url", api_url
@@ -96,7 +107,11 @@ class LiveLike:
         self._retry = retry
         self._session = session
         self._transport: Transport | None = None
+        if not isinstance(config_ttl, int | float) or isinstance(config_ttl, bool):
+            raise errors.InvalidArgumentError("config_ttl must be a number of seconds")
+        self.config_ttl = float(config_ttl)
         self._config: dict[str, Any] | None = None
+        self._config_cached = False
         self._state_lock = threading.RLock()
         self._profile: Profile | None = None
         self._subject = "default"
@@ -144,29 +159,61 @@ class LiveLike:
                 )
             return self._transport
 
+    def _config_cache(self) -> AppConfigCache:
+        from livelike.backends.file import default_home
+
+        return AppConfigCache(default_home() / "cache", self.config_ttl)
+
     def _app_config(self) -> dict[str, Any]:
         config = self._config
-        if config is None:
-            url = f"{self.api_url}/applications/{self.client_id}"
-            body = self._http().request("GET", url, errors_by_status=_CONFIG_ERRORS).body
-            if not isinstance(body, dict):
-                raise errors.LiveLikeError(f"GET {url} did not answer with a JSON object")
-            check.url(body.get("profile_url"), name="the application config's profile_url")
-            self._config = config = body
-        return config
+        if config is not None:
+            return config
+        cached = self._config_cache().get(self.api_origin, self.client_id)
+        if cached is not None and self._usable_config(cached):
+            self._config, self._config_cached = cached, True
+            return cached
+        url = f"{self.api_url}/applications/{self.client_id}"
+        body = self._http().request("GET", url, errors_by_status=_CONFIG_ERRORS).body
+        if not isinstance(body, dict):
+            raise errors.LiveLikeError(f"GET {url} did not answer with a JSON object")
+        check.url(body.get("profile_url"), name="the application config's profile_url")
+        self._config_cache().put(self.api_origin, self.client_id, body)
+        self._config, self._config_cached = body, False
+        return body
 
-    def _profile_url(self) -> str:
-        return str(self._app_config()["profile_url"])
+    @staticmethod
+    def _usable_config(config: dict[str, Any]) -> bool:
+        try:
+            check.url(config.get("profile_url"), name="profile_url")
+        except errors.InvalidArgumentError:
+            return False
+        return True
+
+    def _profile_call(self, method: str, *, token: str | None = None, body: Any = None) -> Answer:
+        """A call on the profile URL; a cached config whose URL 404s is refetched once."""
+        http = self._http()
+        retry_sent = method != "POST"
+        url = str(self._app_config()["profile_url"])
+        try:
+            return http.request(method, url, token=token, body=body, retry_sent=retry_sent)
+        except errors.NotFoundError:
+            if not self._config_cached:
+                raise
+        logger.info("the cached application config no longer works; fetching it again")
+        self._config_cache().drop(self.api_origin, self.client_id)
+        self._config = None
+        url = str(self._app_config()["profile_url"])
+        return http.request(method, url, token=token, body=body, retry_sent=retry_sent)
 
     def _key(self, subject: str) -> StorageKey:
         return StorageKey(self.api_origin, self.client_id, subject)
 
     def _fetch(self, token: str, source: str) -> Profile:
-        answer = self._http().request("GET", self._profile_url(), token=token)
+        answer = self._profile_call("GET", token=token)
         return Profile.from_json(answer.body, access_token=token, source=source)
 
     def _post_profile(self, body: dict[str, Any]) -> Profile:
-        answer = self._http().request("POST", self._profile_url(), body=body, retry_sent=False)
+        answer = self._profile_call("POST", body=body)
         profile = Profile.from_json(answer.body, source="created")
         if not profile.access_token:
             raise errors.LiveLikeError(
@@ -213,6 +260,7 @@ class LiveLike:
         persist: bool = True,
         create: bool = True,
         ephemeral: bool = False,
+        validate: bool = True,
     ) -> Profile:
         """Return the user's profile, creating one only when surely none is saved.
 
@@ -233,6 +281,9 @@ class LiveLike:
             create: when False, raise instead of creating a profile.
             ephemeral: allow creating a profile whose token can only be kept
                 in memory (it would be forgotten, and billed again, next run).
+            validate: when False and a token is saved with a profile snapshot,
+                return that snapshot without any request (``source="cached"``,
+                ``fetched_at`` tells its age). The token is not checked.
 
         Raises:
             InvalidArgumentError: a malformed argument (before any request).
@@ -255,10 +306,46 @@ class LiveLike:
             return self._set_current(profile, subject)
         chain = self._storage()
         found = chain.find(key)
+        if found is not None and not validate and found.record.profile is not None:
+            snapshot = Profile.from_json(
+                found.record.profile,
+                access_token=found.record.access_token,
+                source="cached",
+                fetched_at=found.record.fetched_at,
+            )
+            return self._set_current(snapshot, subject)
         valid = self._validate_saved(found) if found is not None else None
+        if found is not None and valid is not None:
+            self._refresh_snapshot(key, valid, found)
         if valid is None:
             valid = self._get_or_create(chain, key, found, create=create, ephemeral=ephemeral)
         return self._set_current(valid, subject)
+
+    def _refresh_snapshot(self, key: StorageKey, profile: Profile, found: Found | None) -> None:
+        """Save the profile as the snapshot beside its token, when it changed.
+
+        A snapshot is only a cache: failing to save it is logged, never raised.
+        """
+        if found is None:
+            chain = self._storage()
+            try:
+                found = chain.find(key)
+            except errors.StorageError as exc:
+                logger.debug("profile snapshot not refreshed: %s", exc)
+                return
+        if found is None or not found.backend.writable:
+            return
+        record = found.record
+        if record.access_token != profile.access_token or record.profile == profile.data:
+            return
+        try:
+            with self._storage().lock(key):
+                current = found.backend.get(key)
+                if current is None or current.access_token != profile.access_token:
+                    return
+                found.backend.put(key, current.with_snapshot(profile.data, _fetched(profile)))
+        except Exception as exc:
+            logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
 
     def _validate_saved(self, found: Found) -> Profile | None:
         """The saved token's profile; None when rejected and it may be replaced."""
@@ -321,6 +408,7 @@ class LiveLike:
                 record = current.record.replaced_by(token, profile.id, "rejected by the service")
             else:
                 record = TokenRecord(access_token=token, profile_id=profile.id)
+            record = record.with_snapshot(profile.data, _fetched(profile))
             self._announce(profile, key, reason)
             if target is None:
                 logger.warning(
@@ -366,7 +454,7 @@ class LiveLike:
                 record = TokenRecord(access_token=token, profile_id=profile.id)
             else:
                 record = existing.replaced_by(token, profile.id, "replaced by a given token")
-            chain.save(key, record, primary)
+            chain.save(key, record.with_snapshot(profile.data, _fetched(profile)), primary)
 
     def saved_record(self, subject: str = "default") -> TokenRecord | None:
         """The record saved for ``subject`` (token and history), or None; no request is made.
@@ -425,6 +513,7 @@ class LiveLike:
         profile = self._fetch(token, source="service")
         if not given:
             self._set_current(profile, self._subject)
+            self._refresh_snapshot(self._key(self._subject), profile, None)
         return profile
 
     def update_user_profile(
@@ -457,10 +546,11 @@ class LiveLike:
             raise errors.InvalidArgumentError("update_user_profile needs nickname or custom_data")
         given = access_token is not None
         token = self._current_token(access_token)
-        answer = self._http().request("PATCH", self._profile_url(), token=token, body=body)
+        answer = self._profile_call("PATCH", token=token, body=body)
         profile = Profile.from_json(answer.body, access_token=token, source="service")
         if not given:
             self._set_current(profile, self._subject)
+            self._refresh_snapshot(self._key(self._subject), profile, None)
         return profile
 
     def create_user_profile(

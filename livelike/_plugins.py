@@ -109,6 +109,15 @@ def _wanted() -> set[str] | None:
     return {name.strip() for name in value.split(",") if name.strip()}
 
 
+def _load_entry_point(value: str) -> Any:
+    """Import ``module`` or ``module:attr.path`` as an entry point does."""
+    module_name, _, attrs_path = value.partition(":")
+    loaded: Any = importlib.import_module(module_name.strip())
+    for part in filter(None, attrs_path.strip().split(".")):
+        loaded = getattr(loaded, part)
+    return loaded
+
+
 def _load(registry: Registry) -> None:
     manager = registry.manager
     for module_name in DEFAULT_PLUGINS:
@@ -116,18 +125,16 @@ def _load(registry: Registry) -> None:
     wanted = _wanted()
     if wanted is not None and not wanted:
         return
-    from importlib.metadata import entry_points
+    from livelike._entrypoints import discover
 
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in discover(ENTRY_POINT_GROUP):
         if wanted is not None and ep.name not in wanted:
             continue
         if manager.get_plugin(ep.name) is not None or manager.is_blocked(ep.name):
             continue
-        dist = getattr(ep, "dist", None)
-        if dist is not None:
-            registry.distributions[ep.name] = (dist.metadata["Name"], dist.version)
+        registry.distributions[ep.name] = (ep.distribution, ep.version)
         try:
-            manager.register(ep.load(), name=ep.name)
+            manager.register(_load_entry_point(ep.value), name=ep.name)
         except Exception as exc:
             logger.warning("livelike plugin %r could not be loaded: %s", ep.name, exc)
             registry.failures.append(PluginFailure(ep.name, f"{type(exc).__name__}: {exc}"))

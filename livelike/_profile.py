@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
 
@@ -42,7 +42,10 @@ class Profile:
         source: how this object was obtained: ``"created"`` (a new profile,
             which counts towards Monthly Active Users), ``"saved"`` (a saved
             token, validated with the service), ``"given"`` (the token passed
-            to ``init``) or ``"service"`` (any other call).
+            to ``init``), ``"cached"`` (the saved snapshot, no request made:
+            see ``fetched_at``) or ``"service"`` (any other call).
+        fetched_at: when the service sent this data (for ``"cached"``, when
+            the snapshot was taken), or None.
 
     Example::
 
@@ -58,10 +61,16 @@ class Profile:
     data: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     access_token: str | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="service", eq=False)
+    fetched_at: datetime | None = attrs.field(default=None, eq=False)
 
     @classmethod
     def from_json(
-        cls, body: Mapping[str, Any], *, access_token: str | None = None, source: str = "service"
+        cls,
+        body: Mapping[str, Any],
+        *,
+        access_token: str | None = None,
+        source: str = "service",
+        fetched_at: datetime | None = None,
     ) -> Profile:
         """Build a profile from the service's JSON.
 
@@ -87,6 +96,7 @@ class Profile:
             data=MappingProxyType(data),
             access_token=token,
             source=source,
+            fetched_at=fetched_at or datetime.now(timezone.utc),
         )
 
     def with_access_token(self, access_token: str | None) -> Profile:

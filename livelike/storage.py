@@ -134,12 +134,21 @@ class TokenRecord:
         profile_id: the profile it authenticates as, where known.
         saved_at: when this token was saved.
         history: earlier tokens for the same key, oldest first.
+        profile: the profile JSON the service last sent for this token (a
+            snapshot for ``init(validate=False)``), or None.
+        fetched_at: when that snapshot was fetched.
     """
 
     access_token: str = attrs.field(repr=False)
     profile_id: str | None = None
     saved_at: datetime = attrs.field(factory=utcnow)
     history: tuple[RetiredToken, ...] = ()
+    profile: Mapping[str, Any] | None = attrs.field(default=None, repr=False, hash=False)
+    fetched_at: datetime | None = None
+
+    def with_snapshot(self, profile: Mapping[str, Any], fetched_at: datetime) -> TokenRecord:
+        """This record with a new profile snapshot (token and history unchanged)."""
+        return attrs.evolve(self, profile=dict(profile), fetched_at=fetched_at)
 
     def replaced_by(self, access_token: str, profile_id: str | None, reason: str) -> TokenRecord:
         """A new record for ``access_token`` that keeps this one in its history.
@@ -158,6 +167,8 @@ class TokenRecord:
             "profile_id": self.profile_id,
             "saved_at": self.saved_at.isoformat(),
             "history": [item.as_dict() for item in self.history],
+            "profile": dict(self.profile) if self.profile is not None else None,
+            "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
         }
 
     @classmethod
@@ -174,11 +185,15 @@ class TokenRecord:
         history = data.get("history", [])
         if not isinstance(history, list):
             raise ValueError("the record's history is not a list")
+        snapshot = data.get("profile")
+        fetched_at = data.get("fetched_at")
         return cls(
             access_token=token,
             profile_id=profile_id if isinstance(profile_id, str) else None,
             saved_at=_time(data.get("saved_at")),
             history=tuple(RetiredToken.from_dict(item) for item in history),
+            profile=snapshot if isinstance(snapshot, dict) else None,
+            fetched_at=_time(fetched_at) if fetched_at else None,
         )
 
 

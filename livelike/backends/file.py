@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -61,7 +60,7 @@ def write_atomically(path: Path, text: str) -> None:
 
     The file is created 0600. Raises OSError on failure, leaving ``path`` as it was.
     """
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -185,7 +184,7 @@ class FileBackend(StorageBackend):
         target_dir = self.home / "forgotten"
         target = (
             target_dir
-            / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{secrets.token_hex(3)}.json"
+            / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{os.urandom(3).hex()}.json"
         )
         try:
             private_dir(target_dir)

@@ -1,0 +1,77 @@
+"""A disk cache of each application's config, so a warm ``init`` makes one request.
+
+One JSON file per (API origin, client id) in ``$LIVELIKE_HOME/cache/``,
+written atomically. The cache is only a shortcut: a file that cannot be read
+or written is ignored (logged at DEBUG), and a config whose profile URL stops
+working is dropped and fetched again by the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger("livelike")
+
+DEFAULT_TTL = 3600.0
+
+
+class AppConfigCache:
+    """Cached application configs under ``folder``, fresh for ``ttl`` seconds."""
+
+    def __init__(self, folder: Path, ttl: float = DEFAULT_TTL) -> None:
+        self.folder = folder
+        self.ttl = ttl
+
+    def _path(self, api_origin: str, client_id: str) -> Path:
+        digest = hashlib.sha256(f"{api_origin}\x00{client_id}".encode()).hexdigest()[:32]
+        return self.folder / f"app-{digest}.json"
+
+    def get(self, api_origin: str, client_id: str) -> dict[str, Any] | None:
+        """The cached config if it is fresh, else None."""
+        if self.ttl <= 0:
+            return None
+        path = self._path(api_origin, client_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            age = time.time() - float(data["fetched_at"])
+            config = data["config"]
+            if data["client_id"] != client_id or data["api_origin"] != api_origin:
+                return None
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            logger.debug("ignoring the unreadable config cache %s: %s", path, exc)
+            return None
+        if not 0 <= age < self.ttl or not isinstance(config, dict):
+            return None
+        return config
+
+    def put(self, api_origin: str, client_id: str, config: dict[str, Any]) -> None:
+        """Save a freshly fetched config (failures are logged, never raised)."""
+        if self.ttl <= 0:
+            return
+        from livelike.backends.file import private_dir, write_atomically
+
+        path = self._path(api_origin, client_id)
+        entry = {
+            "api_origin": api_origin,
+            "client_id": client_id,
+            "fetched_at": time.time(),
+            "config": config,
+        }
+        try:
+            private_dir(self.folder)
+            write_atomically(path, json.dumps(entry))
+        except OSError as exc:
+            logger.debug("could not write the config cache %s: %s", path, exc)
+
+    def drop(self, api_origin: str, client_id: str) -> None:
+        """Forget a config that stopped working."""
+        with contextlib.suppress(OSError):
+            self._path(api_origin, client_id).unlink()

@@ -1,0 +1,72 @@
+"""Start-up cost: what ``import livelike`` and a warm init import, and the entry-point cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from livelike.emulator import Emulator
+from tests.conftest import CLIENT_ID, run_python
+from tests.test_plugins import install_fake_distribution
+
+HEAVY = ("requests", "urllib3", "keyring", "sqlalchemy", "importlib.metadata")
+REPORT = "import sys, json; print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
+
+
+def loaded_after(code: str, env: dict[str, str | None]) -> list[str]:
+    result = run_python(code + "\n" + REPORT.format(heavy=HEAVY), env)
+    assert result.returncode == 0, result.stderr
+    loaded: list[str] = json.loads(result.stdout.splitlines()[-1])
+    return loaded
+
+
+def test_import_livelike_imports_no_http_keyring_or_sql() -> None:
+    assert loaded_after("import livelike", {}) == []
+
+
+def test_token_list_runs_without_requests(emulator: Emulator, home: Path) -> None:
+    env: dict[str, str | None] = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
+    assert run_python(f"import livelike; livelike.init({CLIENT_ID!r})", env).returncode == 0
+    code = "from livelike.cli import main; main(['token', 'list'])"
+    assert "requests" not in loaded_after(code, env)
+
+
+def test_warm_init_without_validation_imports_no_http_library(
+    emulator: Emulator, home: Path
+) -> None:
+    env: dict[str, str | None] = {
+        "LIVELIKE_API_URL": emulator.url,
+        "LIVELIKE_HOME": str(home),
+        "LIVELIKE_LOAD_PLUGINS": None,
+    }
+    init = f"import livelike; livelike.init({CLIENT_ID!r}, validate=False)"
+    assert run_python(init, env).returncode == 0  # cold: creates, fills the caches
+    assert loaded_after(init, env) == []  # warm: no HTTP library, no metadata scan
+
+
+def test_entry_point_cache_sees_a_newly_installed_plugin(tmp_path: Path, home: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    env: dict[str, str | None] = {
+        "PYTHONPATH": str(site),
+        "LIVELIKE_HOME": str(home),
+        "LIVELIKE_LOAD_PLUGINS": None,
+    }
+    code = "from livelike import _plugins; print(sorted(_plugins.registry().backends))"
+    assert run_python(code, env).stdout.split("\n")[0] == "['env', 'file', 'memory']"
+    assert (home / "cache" / "entry-points.json").exists()
+    install_fake_distribution(
+        site,
+        "livelike_late",
+        {
+            "livelike_late": (
+                "import livelike\n"
+                "from livelike.backends.memory import MemoryBackend\n"
+                "class Late(MemoryBackend):\n    name = 'late'\n"
+                "@livelike.hookimpl\n"
+                "def livelike_register_storage(register):\n    register(Late())\n"
+            )
+        },
+        "[livelike]\nlate = livelike_late\n",
+    )
+    assert run_python(code, env).stdout.split("\n")[0] == "['env', 'file', 'late', 'memory']"
