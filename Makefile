@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Separately installed distributions, each type-checked in its own mypy run.
+PLUGINS := plugins/livelike-keyring
+DISTRIBUTIONS := $(PLUGINS) examples/livelike-plugin-example
 
 .PHONY: demo test lint typecheck pytest clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(addsuffix /setup.cfg,$(PLUGINS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -21,6 +24,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	for dist in $(DISTRIBUTIONS); do $(BIN)/mypy $$dist || exit 1; done
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

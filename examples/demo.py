@@ -29,7 +29,7 @@ def main() -> int:
             LIVELIKE_CLIENT_ID=CLIENT_ID,
         )
         env.pop("LIVELIKE_ACCESS_TOKEN", None)
-        env.pop("LIVELIKE_STORAGE", None)
+        env["LIVELIKE_STORAGE"] = "file"  # never the real keyring of the machine
         print(f"emulator: {emulator.url}; tokens saved under {home}")
         for run in (1, 2):
             print(f"run {run}: ", end="", flush=True)

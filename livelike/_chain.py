@@ -2,8 +2,9 @@
 
 Order: ``env``, ``keyring``, ``file``, then third-party backends by their
 declared priority (highest first); backends that are not viable on this
-machine (their probe failed) are left out. ``memory`` is consulted only when
-chosen. A save goes to the first writable backend of the chain (the primary).
+machine (their probe failed) are left out, and so are those that join only
+when chosen (``in_default_chain()`` is False: ``memory``, an unconfigured
+database). A save goes to the first writable backend of the chain (the primary).
 
 Choice, most specific first: ``storage=`` on the client, then the
 ``LIVELIKE_STORAGE`` variable (comma-separated names), then ``storage`` in the
@@ -32,7 +33,6 @@ logger = logging.getLogger("livelike")
 
 STORAGE_VARIABLE = "LIVELIKE_STORAGE"
 BUILTIN_ORDER = ("env", "keyring", "file")
-NOT_BY_DEFAULT = frozenset({"memory"})
 
 StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
 
@@ -43,14 +43,22 @@ def _thread_lock(key: StorageKey) -> threading.RLock:
     return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
 
 
+def _joins(backend: StorageBackend) -> bool:
+    try:
+        return bool(backend.in_default_chain())
+    except Exception as exc:
+        logger.warning("storage backend %r failed in in_default_chain: %s", backend.name, exc)
+        return False
+
+
 def default_order(backends: dict[str, StorageBackend]) -> list[StorageBackend]:
     """Every backend that may join the default chain, in order (viable or not)."""
     first = [backends[name] for name in BUILTIN_ORDER if name in backends]
     rest = sorted(
-        (b for n, b in backends.items() if n not in BUILTIN_ORDER and n not in NOT_BY_DEFAULT),
+        (b for n, b in backends.items() if n not in BUILTIN_ORDER),
         key=lambda b: (-b.priority, b.name),
     )
-    return first + rest
+    return [b for b in first + rest if _joins(b)]
 
 
 @attrs.frozen

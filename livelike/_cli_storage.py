@@ -27,7 +27,7 @@ def _effective_chain(args: argparse.Namespace) -> Any:
 
 def backends(args: argparse.Namespace) -> None:
     """Print every backend found, its distribution, order, abilities, viability and probe time."""
-    from livelike._chain import NOT_BY_DEFAULT, default_order
+    from livelike._chain import default_order
 
     registry = _registry()
     try:
@@ -47,7 +47,7 @@ def backends(args: argparse.Namespace) -> None:
             status = f"not viable: {viability.reason}"
         elif backend.name in order:
             status = "primary (saves go here)" if backend.name == primary else "consulted"
-        elif backend.name in NOT_BY_DEFAULT:
+        elif not backend.in_default_chain():
             status = "available, only when chosen"
         else:
             status = "available, not chosen"

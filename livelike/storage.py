@@ -225,6 +225,15 @@ class StorageBackend:
         unavailable instead. The default accepts.
         """
 
+    def in_default_chain(self) -> bool:
+        """Whether lookups consult this backend when the user chose no storage.
+
+        Return False for a backend that only makes sense once configured or
+        chosen (``memory``; a database without a URL), so that installing it
+        costs nothing for users of the default chain. The default is True.
+        """
+        return True
+
     def get(self, key: StorageKey) -> TokenRecord | None:
         """Return the record saved under ``key``, or ``None`` when surely absent."""
         raise NotImplementedError

@@ -44,7 +44,7 @@ def test_installed_plugin_is_discovered_and_used(
 ) -> None:
     folder = tmp_path / "example-store"
     env: dict[str, str | None] = {
-        "LIVELIKE_LOAD_PLUGINS": None,
+        "LIVELIKE_LOAD_PLUGINS": "example",
         "LIVELIKE_API_URL": emulator.url,
         "LIVELIKE_EXAMPLE_DIR": str(folder),
     }

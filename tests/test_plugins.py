@@ -93,7 +93,7 @@ def test_third_party_plugin_is_discovered_and_used(
         "LIVELIKE_API_URL": emulator.url,
         "LIVELIKE_HOME": str(home),
         "JSONDIR": str(tmp_path / "jsondir"),
-        "LIVELIKE_LOAD_PLUGINS": None,
+        "LIVELIKE_LOAD_PLUGINS": "jsondir,broken,raising",
     }
     code = (
         "import logging, livelike; logging.basicConfig(level=logging.WARNING);"
@@ -118,7 +118,11 @@ def test_third_party_backends_follow_the_builtins(site: Path, tmp_path: Path) ->
         "r = _plugins.registry(); print([b.name for b in default_order(r.backends)]);"
         "print(sorted(f.plugin for f in r.failures))"
     )
-    env = {"PYTHONPATH": str(site), "JSONDIR": str(tmp_path), "LIVELIKE_LOAD_PLUGINS": None}
+    env = {
+        "PYTHONPATH": str(site),
+        "JSONDIR": str(tmp_path),
+        "LIVELIKE_LOAD_PLUGINS": "jsondir,broken,raising",
+    }
     result = run_python(code, env)
     assert result.returncode == 0, result.stderr
     order, failures = result.stdout.splitlines()

@@ -34,14 +34,10 @@ def test_token_list_runs_without_requests(emulator: Emulator, home: Path) -> Non
 def test_warm_init_without_validation_imports_no_http_library(
     emulator: Emulator, home: Path
 ) -> None:
-    env: dict[str, str | None] = {
-        "LIVELIKE_API_URL": emulator.url,
-        "LIVELIKE_HOME": str(home),
-        "LIVELIKE_LOAD_PLUGINS": None,
-    }
+    env: dict[str, str | None] = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
     init = f"import livelike; livelike.init({CLIENT_ID!r}, validate=False)"
     assert run_python(init, env).returncode == 0  # cold: creates, fills the caches
-    assert loaded_after(init, env) == []  # warm: no HTTP library, no metadata scan
+    assert loaded_after(init, env) == []  # warm: no HTTP library
 
 
 def test_entry_point_cache_sees_a_newly_installed_plugin(tmp_path: Path, home: Path) -> None:
@@ -50,11 +46,12 @@ def test_entry_point_cache_sees_a_newly_installed_plugin(tmp_path: Path, home: P
     env: dict[str, str | None] = {
         "PYTHONPATH": str(site),
         "LIVELIKE_HOME": str(home),
-        "LIVELIKE_LOAD_PLUGINS": None,
+        "LIVELIKE_LOAD_PLUGINS": "late",
     }
     code = "from livelike import _plugins; print(sorted(_plugins.registry().backends))"
     assert run_python(code, env).stdout.split("\n")[0] == "['env', 'file', 'memory']"
     assert (home / "cache" / "entry-points.json").exists()
+    assert "importlib.metadata" not in loaded_after(code, env)  # the cache answered
     install_fake_distribution(
         site,
         "livelike_late",

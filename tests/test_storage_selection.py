@@ -27,9 +27,14 @@ class Vault(MemoryBackend):
 
 
 class Extra(MemoryBackend):
+    """A third-party backend that joins the default chain."""
+
     name = "extra"
     persistent = True
     priority = 5
+
+    def in_default_chain(self) -> bool:
+        return True
 
 
 def names(spec: object = None) -> list[str]:

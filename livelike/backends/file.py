@@ -183,8 +183,7 @@ class FileBackend(StorageBackend):
             return False
         target_dir = self.home / "forgotten"
         target = (
-            target_dir
-            / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{os.urandom(3).hex()}.json"
+            target_dir / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{os.urandom(3).hex()}.json"
         )
         try:
             private_dir(target_dir)

@@ -21,6 +21,10 @@ class MemoryBackend(StorageBackend):
         self._records: dict[StorageKey, TokenRecord] = {}
         self._lock = threading.Lock()
 
+    def in_default_chain(self) -> bool:
+        """Only when chosen: a token kept in memory is forgotten (and billed again) at exit."""
+        return False
+
     def get(self, key: StorageKey) -> TokenRecord | None:
         """The record saved in this process, or None."""
         with self._lock:

@@ -1,0 +1,118 @@
+"""Keyring calls with a deadline, and the test for a keyring that cannot keep anything.
+
+A locked keyring can block a call indefinitely (waiting for an unlock prompt,
+a D-Bus service that never answers...). Each call therefore runs in a daemon
+thread and the caller waits at most ``timeout`` seconds: a daemon thread that
+never returns does not keep the process from exiting. So that a keyring that
+stays stuck cannot pile up threads, once :data:`MAX_ABANDONED` calls have
+been given up on and are still running, further calls fail at once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from livelike.errors import StorageError
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend as Keyring
+
+__all__ = ["MAX_ABANDONED", "call_with_timeout", "unusable_reason"]
+
+T = TypeVar("T")
+
+MAX_ABANDONED = 8
+"""How many timed-out keyring calls may still be running before calls fail at once."""
+
+_abandoned = 0
+_abandoned_lock = threading.Lock()
+
+
+def timeout_message(timeout: float, what: str) -> str:
+    """The text of the error raised when the keyring does not answer in time."""
+    return (
+        f"keyring did not answer within {timeout:g}s (is it locked?) when asked to {what}; "
+        "unlock it, or set LIVELIKE_KEYRING_TIMEOUT to wait longer"
+    )
+
+
+def call_with_timeout(function: Callable[[], T], *, timeout: float, what: str, backend: str) -> T:
+    """Run ``function`` in a daemon thread and return its result within ``timeout`` seconds.
+
+    Exceptions from ``function`` are raised unchanged.
+
+    Raises:
+        StorageError: ``function`` did not return in time (it goes on running in
+            its thread, abandoned), or too many earlier calls are still stuck.
+    """
+    global _abandoned
+    with _abandoned_lock:
+        stuck = _abandoned
+    if stuck >= MAX_ABANDONED:
+        raise StorageError(
+            f"{timeout_message(timeout, what)} ({stuck} earlier keyring calls have not "
+            "returned yet)",
+            backend=backend,
+        )
+    future: concurrent.futures.Future[T] = concurrent.futures.Future()
+    state = {"finished": False, "abandoned": False}
+
+    def run() -> None:
+        global _abandoned
+        try:
+            result = function()
+        except BaseException as exc:
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+        finally:
+            with _abandoned_lock:
+                state["finished"] = True
+                if state["abandoned"]:
+                    _abandoned -= 1
+
+    threading.Thread(target=run, name="livelike-keyring", daemon=True).start()
+    try:
+        return future.result(timeout=timeout)
+    except concurrent.futures.TimeoutError:
+        with _abandoned_lock:
+            if not state["finished"]:
+                state["abandoned"] = True
+                _abandoned += 1
+        if not state["abandoned"]:  # it finished just as the wait ended: use its answer
+            return future.result()
+        raise StorageError(timeout_message(timeout, what), backend=backend) from None
+
+
+def _qualified_name(keyring: Keyring) -> str:
+    kind = type(keyring)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def unusable_reason(keyring: Keyring) -> str | None:
+    """Why ``keyring`` cannot keep a token, or None when it can.
+
+    ``fail.Keyring`` (no backend found: the usual state on a headless Linux
+    machine), ``null.Keyring`` (keyring disabled: it stores nothing and finds
+    nothing, which would read as "absent" for ever) and a ``ChainerBackend``
+    chaining nothing are unusable.
+    """
+    from keyring.backends import chainer, fail, null
+
+    hint = "install and unlock one (e.g. GNOME Keyring), or choose one with PYTHON_KEYRING_BACKEND"
+    name = _qualified_name(keyring)
+    if isinstance(keyring, fail.Keyring):
+        return (
+            f"no usable keyring: keyring found no backend on this machine ({name}), "
+            f"as usual on a headless Linux machine; {hint}"
+        )
+    if isinstance(keyring, null.Keyring):
+        return f"no usable keyring: keyring is disabled ({name} stores nothing); {hint}"
+    if isinstance(keyring, chainer.ChainerBackend):
+        chained: list[Keyring] = list(keyring.backends)
+        if not chained:
+            return f"no usable keyring: the active keyring ({name}) chains no backends; {hint}"
+    return None

@@ -1,0 +1,45 @@
+"""Each test runs with its own LIVELIKE_HOME, test keyring and (absent) config file,
+and no LIVELIKE_* settings from outside.
+
+The ``livelike_emulator`` fixture comes from livelike's pytest plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.core
+import pytest
+import test_keyring_support as support
+
+from livelike import _api, _plugins
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Fresh LIVELIKE_HOME and test keyring; the previous keyring is restored afterwards."""
+    for name in list(os.environ):
+        if name.startswith("LIVELIKE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LIVELIKE_HOME", str(home))
+    monkeypatch.setenv(support.DIR_VARIABLE, str(tmp_path / "keyring"))
+    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "no-config.toml"))  # not the user's
+    # Recorded as it is (even None, "not chosen yet"), restored after the test.
+    monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
+    keyring.set_keyring(support.FolderKeyring())
+    support.RELEASE.clear()
+    support.RecordingKeyring.calls.clear()
+    _plugins.reset_registry()
+    yield home
+    support.RELEASE.set()  # let calls a test keyring held up finish before the next test
+    for thread in threading.enumerate():
+        if thread.name == "livelike-keyring":
+            thread.join(timeout=5)
+    _api.reset()
+    _plugins.reset_registry()
