@@ -439,6 +439,9 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     """A threading HTTP server bound to ``address`` serving one ``EmulatorState``."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when many clients start
+    # together (the concurrency tests start 16 processes at once); real services queue more.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], state: EmulatorState) -> None:
         """Bind to ``address`` (port 0 picks a free port) and prepare to serve ``state``."""
