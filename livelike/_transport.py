@@ -33,6 +33,8 @@ logger = logging.getLogger("livelike")
 _PY = platform.python_version_tuple()
 USER_AGENT = f"livelike-python/{__version__} python/{_PY[0]}.{_PY[1]}"
 
+POOL_SIZE = 32
+
 _BY_STATUS: Mapping[int, type[errors.APIError]] = {
     400: errors.BadRequestError,
     401: errors.InvalidAccessTokenError,
@@ -143,7 +145,16 @@ class Transport:
     ) -> None:
         self.timeout = timeout
         self.retry = retry
-        self.session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            # Many threads share one client in a service: keep enough connections
+            # per host that they are reused rather than opened and dropped.
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0
+            )
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
         self.session.headers["User-Agent"] = USER_AGENT
         self._sleep: Callable[[float], None] = time.sleep
 

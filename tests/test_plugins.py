@@ -173,3 +173,14 @@ def test_storage_from_the_environment(
     monkeypatch.setenv("LIVELIKE_STORAGE", "nosuch")
     with pytest.raises(errors.InvalidArgumentError, match="unknown storage backend 'nosuch'"):
         livelike.init(CLIENT_ID)
+
+
+def test_every_hook_is_documented_for_plugin_authors() -> None:
+    from livelike import hookspecs
+    from tests.conftest import ROOT
+
+    docs = (ROOT / "docs" / "plugins.md").read_text()
+    hooks = [name for name in dir(hookspecs) if name.startswith("livelike_")]
+    assert hooks == ["livelike_profile_created", "livelike_register_storage"]
+    for hook in hooks:
+        assert f"def {hook}(" in docs
