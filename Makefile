@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Separately installed distributions, each type-checked in its own mypy run.
-PLUGINS := plugins/livelike-keyring
+PLUGINS := plugins/livelike-keyring plugins/livelike-sql
 DISTRIBUTIONS := $(PLUGINS) examples/livelike-plugin-example
 
 .PHONY: demo test lint typecheck pytest clean
@@ -12,7 +12,8 @@ DISTRIBUTIONS := $(PLUGINS) examples/livelike-plugin-example
 $(STAMP): setup.cfg pyproject.toml $(addsuffix /setup.cfg,$(PLUGINS))
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/livelike-keyring \
+		-e 'plugins/livelike-sql[postgresql]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,9 +30,14 @@ def pip(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed() -> Iterator[None]:
-    """pip-install the example package into this test environment, and remove it after."""
-    result = pip("install", "--no-deps", str(EXAMPLE))
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """pip-install the example package into this test environment, and remove it after.
+
+    It is built from a copy, so the build leaves nothing in the source tree.
+    """
+    source = tmp_path_factory.mktemp("example") / "livelike-plugin-example"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    result = pip("install", "--no-deps", str(source))
     assert result.returncode == 0, result.stderr
     try:
         yield
