@@ -22,7 +22,7 @@ from livelike_sql._config import NAME, configured, not_a_file, unparseable, unsu
 DEFAULT_FILE = "tokens.sqlite3"
 DIALECTS = ("postgresql", "sqlite")
 POOL_SIZE = 5
-MAX_OVERFLOW = 10
+MAX_OVERFLOW = 27  # up to 32 connections: one per thread of a 32-thread service
 CONNECT_TIMEOUT = 10
 """Seconds PostgreSQL connection attempts wait, unless the URL sets ``connect_timeout``."""
 APPLICATION_NAME = "livelike-sql"
@@ -138,9 +138,10 @@ def prepare_sqlite_file(target: Target) -> None:
 def build(target: Target, *, lock_timeout: float) -> Engine:
     """A pooled engine for ``target`` (no connection is made yet).
 
-    Pool: 5 connections kept, 10 more when busy, each checked with a ping at
-    checkout (``pool_pre_ping``) so connections the server dropped are
-    replaced rather than failing the next call. Statement parameters, which
+    Pool: 5 connections kept, 27 more when busy (a get-or-create holds one
+    for its lock during the create call, so a 32-thread service needs 32),
+    each checked with a ping at checkout (``pool_pre_ping``) so connections
+    the server dropped are replaced rather than failing the next call. Statement parameters, which
     hold tokens, are kept out of SQLAlchemy's error messages.
     """
     options: dict[str, Any] = {

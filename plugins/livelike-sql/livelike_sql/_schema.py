@@ -16,6 +16,7 @@ This module imports SQLAlchemy; :mod:`livelike_sql` imports it only at first use
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -44,6 +45,19 @@ def advisory_key(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big", signed=True)
 
 
+def _record_columns() -> list[Column[Any]]:
+    """The columns a saved record has, in the tokens table and in the forgotten one."""
+    return [
+        Column("api_origin", Text, nullable=False),
+        Column("client_id", Text, nullable=False),
+        Column("subject", Text, nullable=False),
+        Column("profile_id", Text, nullable=True),
+        Column("record", Text, nullable=False),
+        Column("saved_at", DateTime(timezone=True), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
 class Schema:
     """The three tables for one configured table name."""
 
@@ -54,26 +68,14 @@ class Schema:
             table,
             self.metadata,
             Column("key_digest", String(64), primary_key=True),
-            Column("api_origin", Text, nullable=False),
-            Column("client_id", Text, nullable=False),
-            Column("subject", Text, nullable=False),
-            Column("profile_id", Text, nullable=True),
-            Column("record", Text, nullable=False),
-            Column("saved_at", DateTime(timezone=True), nullable=False),
-            Column("updated_at", DateTime(timezone=True), nullable=False),
+            *_record_columns(),
         )
         self.forgotten = Table(
             f"{table}_forgotten",
             self.metadata,
             Column("id", Integer, primary_key=True, autoincrement=True),
             Column("key_digest", String(64), nullable=False),
-            Column("api_origin", Text, nullable=False),
-            Column("client_id", Text, nullable=False),
-            Column("subject", Text, nullable=False),
-            Column("profile_id", Text, nullable=True),
-            Column("record", Text, nullable=False),
-            Column("saved_at", DateTime(timezone=True), nullable=False),
-            Column("updated_at", DateTime(timezone=True), nullable=False),
+            *_record_columns(),
             Column("forgotten_at", DateTime(timezone=True), nullable=False),
         )
         self.meta = Table(
