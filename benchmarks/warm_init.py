@@ -7,7 +7,11 @@ Against the bundled emulator, in one run, it times whole processes, alternating:
 - naive: what LiveLike's guide shows, with plain requests: read the saved token
   from a JSON file, GET the application config, GET the profile;
 - livelike: ``livelike.init(client_id)`` with the token saved (warm: config cache fresh);
-- livelike, no validation: ``livelike.init(client_id, validate=False)``.
+- livelike, no validation: ``livelike.init(client_id, validate=False)``;
+
+each of the two with the plugins installed in this environment, and again
+with ``LIVELIKE_LOAD_PLUGINS=""`` (as a plain ``pip install livelike`` would
+be: the keyring plugin alone imports ``keyring`` to probe it, about 80 ms).
 
 It prints the median wall time of each, the ratios livelike/naive, the peak
 memory (max RSS) of each process, and the requests each made per init.
@@ -82,10 +86,15 @@ def main() -> None:
         token_file = Path(tmp) / "token.json"
         token_file.write_text(json.dumps({"access_token": token.access_token}))
 
+        validated = [sys.executable, "-c", LIVELIKE, CLIENT_ID, "validate"]
+        cached = [sys.executable, "-c", LIVELIKE, CLIENT_ID, "cached"]
+        bare = ["env", "LIVELIKE_LOAD_PLUGINS="]
         commands = {
             "naive": [sys.executable, "-c", NAIVE, str(token_file), emulator.url, CLIENT_ID],
-            "livelike": [sys.executable, "-c", LIVELIKE, CLIENT_ID, "validate"],
-            "livelike, no validation": [sys.executable, "-c", LIVELIKE, CLIENT_ID, "cached"],
+            "livelike": validated,
+            "livelike, no validation": cached,
+            "livelike, no plugins": bare + validated,
+            "  ... and no validation": bare + cached,
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         memory: dict[str, list[int]] = {name: [] for name in commands}
@@ -103,6 +112,10 @@ def main() -> None:
 
     naive = statistics.median(times["naive"])
     print(f"runs: {options.runs} alternating; python -c pass: {statistics.median(pass_times):.3f}s")
+    from livelike import _plugins
+
+    plugins = sorted(set(_plugins.registry().owners.values()) - set(_plugins.DEFAULT_PLUGINS))
+    print(f"plugins installed here: {', '.join(plugins) or 'none'}")
     print(f"{'':<26}{'median':>9}{'ratio':>8}{'max RSS':>10}{'requests':>10}")
     for name in commands:
         median = statistics.median(times[name])
