@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
+from livelike import _breadcrumbs, errors
 from livelike import _validate as check
-from livelike import errors
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
 from livelike._appconfig import AppConfigCache
 from livelike._chain import Found, StorageChain, StorageSpec, resolve
@@ -383,6 +383,8 @@ class LiveLike:
     ) -> Profile:
         with chain.lock(key):
             current = chain.find(key)
+            if current is None:
+                self._check_saved_elsewhere(chain, key)
             if current is not None and (
                 seen is None or current.record.access_token != seen.record.access_token
             ):
@@ -417,6 +419,8 @@ class LiveLike:
                 return profile
             try:
                 chain.save(key, record, target)
+                if target.persistent:
+                    _breadcrumbs.remember(key, target.name)
             except errors.StorageError as exc:
                 logger.error(
                     "created profile %s but could not save its token: %s; "
@@ -432,6 +436,28 @@ class LiveLike:
                     backend=exc.backend,
                 ) from exc
             return profile
+
+    def _check_saved_elsewhere(self, chain: StorageChain, key: StorageKey) -> None:
+        """Raise if ``key``'s token was last saved in a backend this chain does not consult."""
+        where = _breadcrumbs.saved_in(key)
+        if where is None or any(b.name == where for b in chain.backends):
+            return
+        from livelike._plugins import registry
+
+        backend = registry().backends.get(where)
+        if backend is None:
+            why = "it is not installed, or its plugin was not loaded"
+        elif not registry().viability(backend).viable:
+            why = f"it is not usable here: {registry().viability(backend).reason}"
+        else:
+            why = "it was not chosen this time"
+        raise errors.StorageError(
+            f"the token for {key} was saved in storage backend {where!r}, which this run "
+            f"does not consult ({why}), so no profile was created. Choose it (storage= or "
+            f"LIVELIKE_STORAGE), move the token with `livelike token migrate`, or drop it "
+            "with `livelike token forget`.",
+            backend=where,
+        )
 
     def _remember(self, key: StorageKey, profile: Profile) -> None:
         """Save a given token under ``key``, keeping a different old one in history."""
@@ -455,6 +481,8 @@ class LiveLike:
             else:
                 record = existing.replaced_by(token, profile.id, "replaced by a given token")
             chain.save(key, record.with_snapshot(profile.data, _fetched(profile)), primary)
+            if primary.persistent:
+                _breadcrumbs.remember(key, primary.name)
 
     def saved_record(self, subject: str = "default") -> TokenRecord | None:
         """The record saved for ``subject`` (token and history), or None; no request is made.
@@ -492,6 +520,7 @@ class LiveLike:
                         f"storage backend {backend.name!r} could not forget {key}: {exc}",
                         backend=backend.name,
                     ) from exc
+        _breadcrumbs.forget(key)
         with self._state_lock:
             if self._subject == key.subject:
                 self._profile = None

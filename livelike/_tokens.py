@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from livelike import _breadcrumbs
 from livelike._chain import _thread_lock
 from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
@@ -95,6 +96,7 @@ def migrate(
                             backend=target.name,
                         )
                 source.delete(key)
+                _breadcrumbs.remember(key, target.name)
                 results.append(
                     Moved(key, source.name, "moved" if existing is None else "already there")
                 )

@@ -11,9 +11,11 @@ import pytest
 import livelike
 from livelike import _plugins, errors
 from livelike._chain import resolve
+from livelike.backends.file import FileBackend
 from livelike.backends.memory import MemoryBackend
 from livelike.cli import main
 from livelike.emulator import Emulator
+from livelike.storage import TokenRecord
 from tests.conftest import CLIENT_ID, MakeClient, created
 
 
@@ -171,8 +173,11 @@ def test_token_migrate_never_overwrites_a_different_token(
 ) -> None:
     registry = _plugins.registry()
     registry.backends["extra"] = Extra()
-    make_client(storage="extra").init()
-    make_client(storage="file").init()
+    client = make_client(storage="extra")
+    client.init()
+    # A different token for the same key in the file backend, saved by hand.
+    other = make_client().create_user_profile()
+    FileBackend(home).put(client._key("default"), TokenRecord(str(other.access_token)))
     assert main(["token", "migrate", "--to", "extra", "--all"]) == 1
     captured = capsys.readouterr()
     assert "conflict:" in captured.out
@@ -183,3 +188,49 @@ def test_token_migrate_never_overwrites_a_different_token(
 def test_token_migrate_refuses_a_target_that_forgets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["token", "migrate", "--to", "memory", "--all"]) == 1
     assert "cannot migrate into 'memory'" in capsys.readouterr().err
+
+
+def test_a_token_saved_in_a_backend_not_consulted_stops_init(
+    make_client: MakeClient, emulator: Emulator, home: Path
+) -> None:
+    registry = _plugins.registry()
+    registry.backends["extra"] = Extra()
+    first = make_client().init()  # saved in the file backend
+    with pytest.raises(errors.StorageError, match=r"saved in storage backend 'file'") as caught:
+        make_client(storage="extra").init()
+    assert "it was not chosen this time" in str(caught.value)
+    assert "no profile was created" in str(caught.value)
+    assert created(emulator) == 1
+    assert make_client().init().id == first.id
+
+
+def test_a_backend_no_longer_viable_stops_init_instead_of_creating(
+    make_client: MakeClient, emulator: Emulator
+) -> None:
+    class OfflineExtra(Extra):
+        def probe(self) -> None:
+            raise RuntimeError("no extra daemon in this session")
+
+    _plugins.registry().backends["extra"] = Extra()
+    make_client(storage="extra").init()  # saved there, e.g. from a desktop session
+    # Later, where that backend cannot work at all (a cron job with no keyring daemon):
+    _plugins.reset_registry()
+    _plugins.registry().backends["extra"] = OfflineExtra()
+    with pytest.raises(errors.StorageError, match="not usable here: no extra daemon"):
+        make_client().init()  # the default chain (env, file) has nothing: no guess
+    assert created(emulator) == 1
+
+
+def test_forget_and_migrate_move_the_note_along(
+    make_client: MakeClient, emulator: Emulator, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = _plugins.registry()
+    registry.backends["extra"] = Extra()
+    first = make_client().init()
+    assert main(["token", "migrate", "--to", "extra", "--all"]) == 0
+    assert make_client(storage="extra").init().id == first.id
+    with pytest.raises(errors.StorageError, match="saved in storage backend 'extra'"):
+        make_client(storage="file").init()
+    assert make_client(storage="extra").forget() == ["extra"]
+    assert make_client(storage="file").init().source == "created"
+    assert created(emulator) == 2

@@ -1,0 +1,75 @@
+"""Where each key's token was last saved, so a run that cannot see that backend
+does not read "absent" and create a second, billed profile.
+
+When a token is saved into a persistent backend, a small file
+``$LIVELIKE_HOME/where/<key digest>.json`` names the backend (never the
+token). If a later lookup finds nothing in the backends it consults, and the
+breadcrumb names a backend it did not consult (not installed, not viable here,
+or not chosen this time), ``init`` stops with an error instead of creating.
+Examples: a token saved in the keyring from a desktop session, then a cron job
+with no keyring; a token saved in files, then ``LIVELIKE_STORAGE=keyring``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from livelike.errors import StorageError
+from livelike.storage import StorageKey, utcnow
+
+logger = logging.getLogger("livelike")
+
+
+def _path(key: StorageKey) -> Path:
+    from livelike.backends.file import default_home
+
+    return default_home() / "where" / f"{key.digest}.json"
+
+
+def remember(key: StorageKey, backend: str) -> None:
+    """Note that ``key``'s token now lives in ``backend`` (failures are only logged)."""
+    from livelike.backends.file import private_dir, write_atomically
+
+    path = _path(key)
+    entry = {"key": key.as_dict(), "backend": backend, "saved_at": utcnow().isoformat()}
+    try:
+        private_dir(path.parent.parent)
+        private_dir(path.parent)
+        write_atomically(path, json.dumps(entry))
+    except OSError as exc:
+        logger.warning("could not note where the token for %s is saved: %s", key, exc)
+
+
+def forget(key: StorageKey) -> None:
+    """Drop the note for ``key`` (its token was forgotten on purpose)."""
+    try:
+        os.unlink(_path(key))
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        logger.warning("could not drop the note of where %s was saved: %s", key, exc)
+
+
+def saved_in(key: StorageKey) -> str | None:
+    """The backend ``key``'s token was last saved in, or None if no note.
+
+    Raises:
+        StorageError: the note exists but cannot be read.
+    """
+    path = _path(key)
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        backend = entry["backend"]
+        if StorageKey.from_dict(entry["key"]) != key or not isinstance(backend, str):
+            raise ValueError("not a note for this key")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StorageError(
+            f"cannot read {path}, the note of where the token for {key} is saved: {exc}; "
+            "no profile was created. Remove the file if the token is gone."
+        ) from exc
+    return backend
