@@ -18,7 +18,9 @@ import pytest
 import livelike
 from livelike import _api, _plugins
 from livelike._transport import RetryPolicy
+from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
+from livelike.storage import StorageKey, TokenRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "test-client"
@@ -101,3 +103,17 @@ def run_python(
         timeout=timeout,
         check=False,
     )
+
+
+class LockedBackend(MemoryBackend):
+    """A viable backend whose every lookup fails, like a locked keyring."""
+
+    name = "locked"
+
+    def get(self, key: StorageKey) -> TokenRecord | None:
+        raise TimeoutError("keyring locked")
+
+
+def emulator_key(emulator: Emulator, subject: str = "default") -> StorageKey:
+    """The storage key the SDK uses for CLIENT_ID against ``emulator``."""
+    return StorageKey("http://" + emulator.url.split("/")[2], CLIENT_ID, subject)

@@ -20,17 +20,21 @@ from livelike import errors
 from livelike.backends.file import FileBackend
 from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
-from livelike.storage import StorageKey, TokenRecord
-from tests.conftest import CLIENT_ID, MakeClient, created, requests_seen, run_python
+from livelike.storage import StorageKey
+from tests.conftest import (
+    CLIENT_ID,
+    LockedBackend,
+    MakeClient,
+    created,
+    emulator_key,
+    requests_seen,
+    run_python,
+)
 
 ROUNDS = 20
 WORKERS = 16
 KILL_ITERATIONS = 200
 INIT_AND_PRINT = f"import livelike; print(livelike.init({CLIENT_ID!r}).id)"
-
-
-def key_for(emulator: Emulator, subject: str = "default") -> StorageKey:
-    return StorageKey("http://" + emulator.url.split("/")[2], CLIENT_ID, subject)
 
 
 def test_processes_starting_together_create_one_profile_every_round(
@@ -152,7 +156,7 @@ sys.stdin.read()
 
 
 def test_a_lock_whose_holder_died_is_recovered(emulator: Emulator, home: Path) -> None:
-    key = key_for(emulator)
+    key = emulator_key(emulator)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK_THEN_DIE, str(home), key.api_origin, CLIENT_ID, "die"],
         stdout=subprocess.PIPE,
@@ -170,7 +174,7 @@ def test_a_lock_whose_holder_died_is_recovered(emulator: Emulator, home: Path) -
 def test_a_live_lock_holder_makes_init_wait_then_fail_without_creating(
     make_client: MakeClient, emulator: Emulator, home: Path
 ) -> None:
-    key = key_for(emulator)
+    key = emulator_key(emulator)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK_THEN_DIE, str(home), key.api_origin, CLIENT_ID, "hold"],
         stdin=subprocess.PIPE,
@@ -226,14 +230,8 @@ def test_network_error_on_create_says_why_it_was_not_retried(
 def test_an_unavailable_backend_with_no_token_elsewhere_creates_nothing(
     make_client: MakeClient, emulator: Emulator
 ) -> None:
-    class Locked(MemoryBackend):
-        name = "locked"
-
-        def get(self, key: StorageKey) -> TokenRecord | None:
-            raise TimeoutError("keyring locked")
-
     with pytest.raises(errors.StorageError, match="'locked' could not look up") as caught:
-        make_client(storage=[Locked(), MemoryBackend()]).init()
+        make_client(storage=[LockedBackend(), MemoryBackend()]).init()
     assert caught.value.backend == "locked"
     assert created(emulator) == 0
 
@@ -241,15 +239,9 @@ def test_an_unavailable_backend_with_no_token_elsewhere_creates_nothing(
 def test_a_token_found_after_an_unavailable_backend_is_used(
     make_client: MakeClient, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class Locked(MemoryBackend):
-        name = "locked"
-
-        def get(self, key: StorageKey) -> TokenRecord | None:
-            raise TimeoutError("keyring locked")
-
     store = MemoryBackend()
     first = make_client(storage=[store]).init()
-    again = make_client(storage=[Locked(), store]).init()
+    again = make_client(storage=[LockedBackend(), store]).init()
     assert again.id == first.id
     assert created(emulator) == 1
     assert any("'locked' was unavailable" in r.getMessage() for r in caplog.records)

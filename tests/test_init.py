@@ -13,12 +13,11 @@ from livelike import errors
 from livelike.backends.file import FileBackend
 from livelike.emulator import Emulator
 from livelike.storage import StorageKey
-from tests.conftest import CLIENT_ID, MakeClient, created, requests_seen, run_python
+from tests.conftest import CLIENT_ID, MakeClient, created, emulator_key, requests_seen, run_python
 
 
 def saved(emulator: Emulator, home: Path, subject: str = "default") -> livelike.TokenRecord | None:
-    key = StorageKey("http://" + emulator.url.split("/")[2], CLIENT_ID, subject)
-    return FileBackend(home).get(key)
+    return FileBackend(home).get(emulator_key(emulator, subject))
 
 
 INIT_AND_PRINT = "import livelike; p = livelike.init({client!r}); print(p.id, p.source)"
@@ -262,8 +261,7 @@ def test_rejected_env_token_raises_instead_of_recreating_forever(
 def test_storage_failure_creates_nothing(emulator: Emulator, home: Path) -> None:
     tokens = home / "tokens"
     tokens.mkdir(parents=True)
-    key = StorageKey("http://" + emulator.url.split("/")[2], CLIENT_ID, "default")
-    bad = FileBackend(home).path_for(key)
+    bad = FileBackend(home).path_for(emulator_key(emulator))
     bad.write_text("{ torn", encoding="utf-8")
     with pytest.raises(errors.StorageError) as caught:
         livelike.init(CLIENT_ID)

@@ -12,8 +12,7 @@ from livelike import _plugins, errors
 from livelike._chain import default_order
 from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
-from livelike.storage import StorageKey, TokenRecord
-from tests.conftest import CLIENT_ID, MakeClient, created, run_python
+from tests.conftest import CLIENT_ID, LockedBackend, MakeClient, created, run_python
 
 PLUGIN = """
 import json, pathlib
@@ -139,16 +138,10 @@ def test_default_order_leaves_memory_out() -> None:
 def test_failing_backend_stops_init_and_names_itself(
     make_client: MakeClient, emulator: Emulator
 ) -> None:
-    class Flaky(MemoryBackend):
-        name = "flaky"
-
-        def get(self, key: StorageKey) -> TokenRecord | None:
-            raise TimeoutError("keychain locked")
-
     with pytest.raises(errors.StorageError) as caught:
-        make_client(storage=[Flaky(), "file"]).init()
-    assert caught.value.backend == "flaky"
-    assert "keychain locked" in str(caught.value)
+        make_client(storage=[LockedBackend(), "file"]).init()
+    assert caught.value.backend == "locked"
+    assert "keyring locked" in str(caught.value)
     assert "no profile was created" in str(caught.value)
     assert created(emulator) == 0
 
