@@ -37,6 +37,16 @@ _CONFIG_ERRORS: Mapping[int, type[errors.APIError]] = {
 }
 
 
+def _profile_from(answer: Answer, method: str, **kwargs: Any) -> Profile:
+    """The profile in a successful answer; an answer without one is an error, not a crash."""
+    try:
+        return Profile.from_json(answer.body, **kwargs)
+    except ValueError as exc:
+        raise errors.LiveLikeError(
+            f"{method} on the profile URL answered {answer.status} without a profile: {exc}"
+        ) from exc
+
+
 def _fetched(profile: Profile) -> datetime:
     return profile.fetched_at or datetime.now(timezone.utc)
 
@@ -210,11 +220,11 @@ class LiveLike:
 
     def _fetch(self, token: str, source: str) -> Profile:
         answer = self._profile_call("GET", token=token)
-        return Profile.from_json(answer.body, access_token=token, source=source)
+        return _profile_from(answer, "GET", access_token=token, source=source)
 
     def _post_profile(self, body: dict[str, Any]) -> Profile:
         answer = self._profile_call("POST", body=body)
-        profile = Profile.from_json(answer.body, source="created")
+        profile = _profile_from(answer, "POST", source="created")
         if not profile.access_token:
             raise errors.LiveLikeError(
                 f"the service created profile {profile.id} but sent no access token"
@@ -576,7 +586,7 @@ class LiveLike:
         given = access_token is not None
         token = self._current_token(access_token)
         answer = self._profile_call("PATCH", token=token, body=body)
-        profile = Profile.from_json(answer.body, access_token=token, source="service")
+        profile = _profile_from(answer, "PATCH", access_token=token, source="service")
         if not given:
             self._set_current(profile, self._subject)
             self._refresh_snapshot(self._key(self._subject), profile, None)
@@ -636,4 +646,4 @@ class LiveLike:
             url += "/"
         else:
             url = f"{self.api_url}/profiles/{profile_id}/"
-        return Profile.from_json(self._http().request("GET", url).body)
+        return _profile_from(self._http().request("GET", url), "GET")

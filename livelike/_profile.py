@@ -78,8 +78,10 @@ class Profile:
         body's ``access_token`` field (only the create answer has one).
 
         Raises:
-            ValueError: the body has no string ``id``.
+            ValueError: the body is not a JSON object with a string ``id``.
         """
+        if not isinstance(body, Mapping):
+            raise ValueError(f"the service sent {type(body).__name__}, not a profile object")
         profile_id = body.get("id")
         if not isinstance(profile_id, str) or not profile_id:
             raise ValueError("the service sent a profile without an id")

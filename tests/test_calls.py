@@ -136,3 +136,13 @@ def test_client_is_a_context_manager(make_client: MakeClient) -> None:
         profile = client.init()
     # a closed client opens a new session when used again
     assert client.get_user_profile().id == profile.id
+
+
+def test_an_answer_without_a_profile_is_an_error_not_a_crash(
+    make_client: MakeClient, emulator: Emulator
+) -> None:
+    client = make_client()
+    client.init()
+    emulator.inject("get_profile", status=200, body=["not", "a", "profile"])
+    with pytest.raises(errors.LiveLikeError, match="answered 200 without a profile"):
+        client.get_user_profile()
