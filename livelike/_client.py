@@ -403,8 +403,9 @@ class LiveLike:
                 if profile is not None:
                     return profile
             if not create:
+                what = "the saved token was rejected" if current else "no saved profile"
                 raise errors.NoSavedProfileError(
-                    f"no saved profile for {key}, and create=False: nothing was created"
+                    f"{what} for {key}, and create=False: nothing was created"
                 )
             target = current.backend if current is not None else chain.primary
             if not ephemeral and (target is None or not (target.persistent or chain.explicit)):
