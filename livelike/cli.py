@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from livelike import _cli_storage
+from livelike import _validate as check
 from livelike._version import __version__
 from livelike.errors import LiveLikeError
 
@@ -95,14 +96,14 @@ def _profile_json(profile: Any) -> dict[str, Any]:
     }
 
 
-def _print_profile(profile: Any, as_json: bool) -> None:
+def _print_profile(profile: Any, as_json: bool, otherwise: str = "loaded") -> None:
     if as_json:
         print(json.dumps(_profile_json(profile), indent=2))
         return
     verb = {
         "created": "created (counts towards Monthly Active Users)",
         "saved": "reused from saved token",
-    }.get(profile.source, "loaded")
+    }.get(profile.source, otherwise)
     print(f"profile {profile.id} {profile.nickname!r}: {verb}")
 
 
@@ -161,15 +162,19 @@ def _run(args: argparse.Namespace) -> int:
         with _client(args) as client:
             _print_profile(client.init(subject=args.subject), args.json)
     elif args.command == "profile":
+        updating = args.profile_command == "update"
+        if updating:
+            if args.nickname is None and args.custom_data is None:
+                raise _UsageError("profile update needs --nickname or --custom-data")
+            if args.nickname is not None:
+                check.nickname(args.nickname)  # before any request
         with _client(args) as client:
             profile = client.init(subject=args.subject, create=False)
-            if args.profile_command == "update":
-                if args.nickname is None and args.custom_data is None:
-                    raise _UsageError("profile update needs --nickname or --custom-data")
+            if updating:
                 profile = client.update_user_profile(
                     nickname=args.nickname, custom_data=args.custom_data
                 )
-            _print_profile(profile, args.json)
+            _print_profile(profile, args.json, "updated" if updating else "loaded")
     elif args.command == "backends":
         _cli_storage.backends(args)
     elif args.command == "token" and args.token_command == "list":

@@ -115,3 +115,16 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert result.stdout.startswith("livelike ")
+
+
+def test_profile_update_checks_the_nickname_before_any_request(
+    emulator: Emulator, home: Path
+) -> None:
+    cli("init", emulator=emulator, home=home)
+    emulator.reset()
+    result = cli("profile", "update", "--nickname", "x" * 21, emulator=emulator, home=home)
+    assert result.returncode == 1
+    assert "nickname must be 1 to 20 characters long, got 21" in result.stderr
+    assert emulator.stats()["requests_total"] == 0
+    updated = cli("profile", "update", "--nickname", "Fine", emulator=emulator, home=home)
+    assert updated.stdout.strip().endswith("'Fine': updated")
