@@ -177,3 +177,17 @@ def test_every_hook_is_documented_for_plugin_authors() -> None:
     assert hooks == ["livelike_profile_created", "livelike_register_storage"]
     for hook in hooks:
         assert f"def {hook}(" in docs
+
+
+def test_backends_command_shows_broken_plugins_and_still_works(site: Path, tmp_path: Path) -> None:
+    env: dict[str, str | None] = {
+        "PYTHONPATH": str(site),
+        "JSONDIR": str(tmp_path),
+        "LIVELIKE_LOAD_PLUGINS": "jsondir,broken,raising",
+    }
+    result = run_python("from livelike.cli import main; raise SystemExit(main(['backends']))", env)
+    assert result.returncode == 0, result.stderr
+    assert "jsondir" in result.stdout
+    assert "livelike_jsondir 1.0" in result.stdout
+    assert "failed plugin broken: ImportError: missing dependency frobnicate" in result.stdout
+    assert "failed plugin raising: RuntimeError: cannot reach the vault" in result.stdout
