@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 import livelike
-from livelike import _api, _plugins
 from livelike._transport import RetryPolicy
 from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
@@ -28,21 +27,12 @@ FAST_RETRY = RetryPolicy(max_retries=3, backoff=0.0, max_retry_after=5.0)
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Each test gets its own LIVELIKE_HOME and no LIVELIKE_* settings from outside."""
-    for name in list(os.environ):
-        if name.startswith("LIVELIKE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    monkeypatch.setenv("LIVELIKE_HOME", str(home))
-    # Plugins installed in this environment (keyring, sql) stay out unless a test asks,
-    # and so does the user's own config file.
+def isolated(livelike_isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own LIVELIKE_HOME and no LIVELIKE_* settings from outside
+    (the package's own ``livelike_isolated`` fixture); plugins installed in this
+    environment (keyring, sql) stay out unless a test asks for them."""
     monkeypatch.setenv("LIVELIKE_LOAD_PLUGINS", "")
-    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "no-config.toml"))
-    _plugins.reset_registry()
-    yield home
-    _api.reset()
-    _plugins.reset_registry()
+    return livelike_isolated
 
 
 @pytest.fixture

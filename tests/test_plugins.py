@@ -191,3 +191,16 @@ def test_backends_command_shows_broken_plugins_and_still_works(site: Path, tmp_p
     assert "livelike_jsondir 1.0" in result.stdout
     assert "failed plugin broken: ImportError: missing dependency frobnicate" in result.stdout
     assert "failed plugin raising: RuntimeError: cannot reach the vault" in result.stdout
+
+
+def test_the_isolation_fixture_users_get(livelike_isolated: Path, tmp_path: Path) -> None:
+    import os
+
+    assert livelike_isolated.parent == tmp_path
+    assert os.environ["LIVELIKE_HOME"] == str(livelike_isolated)
+    assert not Path(os.environ["LIVELIKE_CONFIG"]).exists()
+    assert {k for k in os.environ if k.startswith("LIVELIKE_")} <= {
+        "LIVELIKE_HOME",
+        "LIVELIKE_CONFIG",
+        "LIVELIKE_LOAD_PLUGINS",  # set by this suite's own conftest
+    }

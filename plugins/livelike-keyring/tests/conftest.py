@@ -6,7 +6,6 @@ The ``livelike_emulator`` fixture comes from livelike's pytest plugin.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +19,14 @@ from livelike import _api, _plugins
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Fresh LIVELIKE_HOME and test keyring; the previous keyring is restored afterwards."""
-    for name in list(os.environ):
-        if name.startswith("LIVELIKE_"):
-            monkeypatch.delenv(name)
+def isolated(
+    livelike_isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Fresh LIVELIKE_HOME (livelike's ``livelike_isolated``) and test keyring; the
+    previous keyring is restored afterwards."""
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    home = tmp_path / "home"
-    monkeypatch.setenv("LIVELIKE_HOME", str(home))
+    home = livelike_isolated
     monkeypatch.setenv(support.DIR_VARIABLE, str(tmp_path / "keyring"))
-    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "no-config.toml"))  # not the user's
     # Recorded as it is (even None, "not chosen yet"), restored after the test.
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
     keyring.set_keyring(support.FolderKeyring())

@@ -17,21 +17,12 @@ import pytest
 import test_sql_support as support
 from livelike_sql import SQLBackend
 
-from livelike import _api, _plugins
-
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh LIVELIKE_HOME, no LIVELIKE_* variable from outside, plugins loaded afresh."""
-    for name in list(os.environ):
-        if name.startswith("LIVELIKE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "home"
-    monkeypatch.setenv("LIVELIKE_HOME", str(home))
-    _plugins.reset_registry()
-    yield home
-    _api.reset()
-    _plugins.reset_registry()
+def isolated(livelike_isolated: Path) -> Path:
+    """A fresh LIVELIKE_HOME, no LIVELIKE_* variable from outside, plugins loaded afresh
+    (livelike's ``livelike_isolated`` fixture)."""
+    return livelike_isolated
 
 
 def skip_or_fail(reason: str) -> NoReturn:
