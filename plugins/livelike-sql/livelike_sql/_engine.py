@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,7 @@ def build(target: Target, *, lock_timeout: float) -> Engine:
             connect_args["timeout"] = lock_timeout  # the busy timeout, in seconds
         options["connect_args"] = connect_args
         engine = create_engine(target.url, **options)
-        _sqlite_transactions(engine)
+        _sqlite_transactions(engine, lock_timeout)
         return engine
     connect_args = {}
     if "connect_timeout" not in target.url.query:
@@ -168,7 +169,28 @@ def build(target: Target, *, lock_timeout: float) -> Engine:
     return create_engine(target.url, **options)
 
 
-def _sqlite_transactions(engine: Engine) -> None:
+def _switch_to_wal(cursor: Any, *, deadline: float) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting while other processes hold the database.
+
+    The first switch of a new database file needs it to itself, and SQLite
+    answers "database is locked" at once rather than through the busy
+    timeout when several processes open a fresh file together; once the file
+    is in WAL mode (it stays so), the pragma is a no-op.
+    """
+    import sqlite3
+
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.fetchall()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _sqlite_transactions(engine: Engine, busy_seconds: float) -> None:
     """WAL, full fsync and real transactions on every SQLite connection.
 
     sqlite3's own transaction handling (no BEGIN before SELECT or DDL) is
@@ -181,8 +203,7 @@ def _sqlite_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.fetchall()
+            _switch_to_wal(cursor, deadline=time.monotonic() + busy_seconds)
             cursor.execute("PRAGMA synchronous=FULL")
         finally:
             with contextlib.suppress(Exception):
