@@ -213,7 +213,9 @@ def test_create_faults_are_reported_never_retried(
     emulator.inject("create_profile", **fault)  # type: ignore[arg-type]
     with pytest.raises(error):
         make_client(timeout=(1.0, 0.3)).init()
-    time.sleep(0.8 if "delay" in fault else 0)  # let a delayed create finish on the service side
+    deadline = time.monotonic() + 10  # a delayed create finishes on the service side later
+    while created(emulator) < expect_created and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert requests_seen(emulator)["create_profile"] == 1
     assert created(emulator) == expect_created
     assert not (home / "tokens").exists() or not any((home / "tokens").iterdir())
