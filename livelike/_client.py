@@ -456,10 +456,11 @@ class LiveLike:
         from livelike._plugins import registry
 
         backend = registry().backends.get(where)
-        if backend is None:
+        viability = registry().viability(backend) if backend is not None else None
+        if viability is None:
             why = "it is not installed, or its plugin was not loaded"
-        elif not registry().viability(backend).viable:
-            why = f"it is not usable here: {registry().viability(backend).reason}"
+        elif not viability.viable:
+            why = f"it is not usable here: {viability.reason}"
         else:
             why = "it was not chosen this time"
         raise errors.StorageError(

@@ -100,7 +100,3 @@ class Profile:
             source=source,
             fetched_at=fetched_at or datetime.now(timezone.utc),
         )
-
-    def with_access_token(self, access_token: str | None) -> Profile:
-        """Return a copy of this profile carrying ``access_token``."""
-        return attrs.evolve(self, access_token=access_token)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from livelike import _breadcrumbs
-from livelike._chain import _thread_lock
+from livelike._chain import StorageChain
 from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
 
@@ -78,7 +78,7 @@ def migrate(
             continue
         wanted = list(keys) if keys is not None else list(source.keys())
         for key in wanted:
-            with _thread_lock(key), target.lock(key):
+            with StorageChain((target,)).lock(key):
                 record = source.get(key)
                 if record is None:
                     continue

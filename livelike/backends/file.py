@@ -55,6 +55,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def path_failure(
+    backend: str, action: str, subject: object, path: Path, exc: BaseException
+) -> StorageError:
+    """``<backend> storage could not <action> for <subject>: <path>: <reason>``."""
+    what = f" for {subject}" if subject is not None else ""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return StorageError(
+        f"{backend} storage could not {action}{what}: {path}: {reason}", backend=backend
+    )
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``: a crash leaves the old file or the new one.
 
@@ -110,11 +121,7 @@ class FileBackend(StorageBackend):
     def _fail(
         self, action: str, key: StorageKey | None, path: Path, exc: BaseException
     ) -> StorageError:
-        what = f" for {key}" if key is not None else ""
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return StorageError(
-            f"file storage could not {action}{what}: {path}: {reason}", backend=self.name
-        )
+        return path_failure(self.name, action, key, path, exc)
 
     def _read(self, path: Path, key: StorageKey | None) -> dict[str, Any] | None:
         try:
@@ -250,12 +257,7 @@ class FileLock:
         except OSError as exc:
             # A folder that cannot hold a lock file cannot hold a token either: fail
             # before any profile is created.
-            reason = exc.strerror or str(exc)
-            raise StorageError(
-                f"{self._backend} storage could not take the lock for {self._what}: "
-                f"{self.path}: {reason}",
-                backend=self._backend,
-            ) from exc
+            raise path_failure(self._backend, "take the lock", self._what, self.path, exc) from exc
 
     def __exit__(self, *exc_info: object) -> None:
         if self._lock is not None:
