@@ -18,13 +18,18 @@ import contextlib
 import hashlib
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import attrs
 
 from livelike.errors import StorageError
 
-__all__ = ["RetiredToken", "StorageBackend", "StorageKey", "TokenRecord", "utcnow"]
+__all__ = ["LockScope", "RetiredToken", "StorageBackend", "StorageKey", "TokenRecord", "utcnow"]
+
+LockScope = Literal["process", "host", "shared"]
+"""What a backend's :meth:`StorageBackend.lock` excludes: other threads of one
+process only (``process``), other processes of one host (``host``), or every
+host sharing the store (``shared``)."""
 
 
 def utcnow() -> datetime:
@@ -206,6 +211,8 @@ class StorageBackend:
         writable: whether :meth:`put` and :meth:`delete` work.
         persistent: whether saved tokens outlive the process.
         priority: order among third-party backends (higher is consulted first).
+        lock_scope: what :meth:`lock` excludes (see :data:`LockScope`); a
+            store several hosts share needs ``"shared"``.
 
     Methods raise on failure; any exception means "unavailable", never
     "absent".
@@ -215,6 +222,7 @@ class StorageBackend:
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
     priority: ClassVar[int] = 0
+    lock_scope: LockScope = "process"
 
     def probe(self) -> None:
         """Raise if this backend cannot work on this machine at all ("not viable").

@@ -15,7 +15,7 @@ from typing import ClassVar
 import livelike
 from livelike.backends.file import FileLock, private_dir, write_atomically
 from livelike.errors import StorageError
-from livelike.storage import StorageBackend, StorageKey, TokenRecord
+from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 
 DIR_VARIABLE = "LIVELIKE_EXAMPLE_DIR"
 
@@ -37,6 +37,7 @@ class DirectoryBackend(StorageBackend):
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
     priority: ClassVar[int] = 10
+    lock_scope: LockScope = "host"
 
     def __init__(self, folder: Path | None = None) -> None:
         self._folder = folder

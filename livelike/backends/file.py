@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from livelike.errors import StorageError
 from livelike.hookspecs import hookimpl
-from livelike.storage import StorageBackend, StorageKey, TokenRecord
+from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 
 HOME_VARIABLE = "LIVELIKE_HOME"
 FORMAT = 1
@@ -102,6 +102,7 @@ class FileBackend(StorageBackend):
     name: ClassVar[str] = "file"
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
+    lock_scope: LockScope = "host"
 
     def __init__(
         self, home: Path | str | None = None, *, lock_timeout: float = LOCK_TIMEOUT

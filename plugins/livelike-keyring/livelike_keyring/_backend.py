@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from livelike.backends.file import LOCK_TIMEOUT, FileLock, default_home
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.storage import StorageBackend, StorageKey, TokenRecord
+from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 from livelike_keyring._calls import call_with_timeout, unusable_reason
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ class KeyringBackend(StorageBackend):
     name: ClassVar[str] = _NAME
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
+    lock_scope: LockScope = "host"
 
     def __init__(
         self,

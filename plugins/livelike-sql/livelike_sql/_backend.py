@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
+from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, utcnow
 from livelike_sql._config import URL_VARIABLE, check
 from livelike_sql._locks import AdvisoryLock, FileLocks, LockConnections
 
@@ -138,6 +138,14 @@ class SQLBackend(StorageBackend):
 
             target = self._target = resolve(self._url)
         return target
+
+    @property
+    def lock_scope(self) -> LockScope:  # type: ignore[override]
+        """``shared`` on a server database (an advisory lock all hosts see); ``host`` on SQLite."""
+        try:
+            return "host" if self._resolve().sqlite_path is not None else "shared"
+        except Exception:
+            return "shared"
 
     def _where(self) -> str:
         return f"{self._resolve().masked()} (table {self.table})"
