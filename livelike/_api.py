@@ -7,12 +7,19 @@ calls act on it and raise :class:`~livelike.errors.NotInitializedError` before.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
 from livelike._chain import StorageSpec
-from livelike._client import DEFAULT_TIMEOUT, LiveLike, OnInvalidToken
+from livelike._client import DEFAULT_TIMEOUT, LiveLike
 from livelike._profile import Profile
+from livelike._resolver import OnInvalidToken
 from livelike.errors import NotInitializedError
+
+if TYPE_CHECKING:
+    import requests
+
+    from livelike._transport import RetryPolicy
 
 __all__ = ["create_user_profile", "get_user_profile", "init", "update_user_profile"]
 
@@ -25,22 +32,24 @@ def init(
     access_token: str | None = None,
     *,
     api_url: str | None = None,
-    subject: str = "default",
     storage: StorageSpec = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retry: RetryPolicy | None = None,
+    on_invalid_token: OnInvalidToken = "recreate",
+    session: requests.Session | None = None,
+    config_ttl: float = DEFAULT_CONFIG_TTL,
+    subject: str = "default",
     persist: bool = True,
     create: bool = True,
     ephemeral: bool = False,
     validate: bool = True,
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
-    on_invalid_token: OnInvalidToken = "recreate",
-    config_ttl: float = DEFAULT_CONFIG_TTL,
 ) -> Profile:
     """Return the user's profile, reusing a saved one, and make it the default client's.
 
     Creates a profile (billed as a Monthly Active User) only when no token is
     given and every storage backend answers that none is saved; the new token
-    is saved before this returns. See :meth:`LiveLike.init` for the arguments
-    and errors.
+    is saved before this returns. It takes the options of :class:`LiveLike`
+    and of :meth:`LiveLike.init`, and raises what they raise.
 
     Example::
 
@@ -55,7 +64,9 @@ def init(
         api_url=api_url,
         storage=storage,
         timeout=timeout,
+        retry=retry,
         on_invalid_token=on_invalid_token,
+        session=session,
         config_ttl=config_ttl,
     )
     try:

@@ -1,7 +1,9 @@
 """The local audit log of created profiles: a default plugin on ``livelike_profile_created``.
 
 Each creation appends one JSON line to ``$LIVELIKE_HOME/audit.jsonl`` (0600):
-time, profile id, key and reason. It never holds a token. ``livelike token
+time, event, profile id, key and reason. Creates whose answer was lost
+(``"create in doubt"``) and the acceptance of such a loss (``"lost create
+accepted"``) are recorded too. It never holds a token. ``livelike token
 history`` prints it.
 """
 
@@ -28,11 +30,20 @@ def audit_path() -> Path:
     return default_home() / FILE_NAME
 
 
-def append(profile_id: str, key: StorageKey, reason: str, path: Path | None = None) -> None:
-    """Append one creation to the audit log (one ``write`` of one line, O_APPEND)."""
+def append(
+    profile_id: str | None,
+    key: StorageKey,
+    reason: str,
+    path: Path | None = None,
+    *,
+    event: str = "created",
+) -> None:
+    """Append one event (a creation by default) to the audit log: one ``write`` of
+    one line, O_APPEND."""
     target = path or audit_path()
     entry = {
         "time": utcnow().isoformat(),
+        "event": event,
         "profile_id": profile_id,
         **key.as_dict(),
         "reason": reason,
@@ -60,6 +71,15 @@ def entries(path: Path | None = None) -> Iterator[dict[str, Any]]:
             continue
         if isinstance(entry, dict):
             yield entry
+
+
+def record(key: StorageKey, event: str, reason: str) -> None:
+    """Append an event with no profile id (``"create in doubt"``, ``"lost create
+    accepted"``); a failure is logged, never raised."""
+    try:
+        append(None, key, reason, event=event)
+    except OSError as exc:
+        logger.warning("could not append %r for %s to the audit log: %s", event, key, exc)
 
 
 @hookimpl

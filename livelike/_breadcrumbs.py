@@ -2,10 +2,13 @@
 does not read "absent" and create a second, billed profile.
 
 When a token is saved into a persistent backend, a small file
-``$LIVELIKE_HOME/where/<key digest>.json`` names the backend (never the
-token). If a later lookup finds nothing in the backends it consults, and the
-breadcrumb names a backend it did not consult (not installed, not viable here,
-or not chosen this time), ``init`` stops with an error instead of creating.
+``$LIVELIKE_HOME/where/<key digest>.json`` names the backend and where it
+keeps tokens (its ``describe()``: the file folder, the keyring service, the
+SQL URL without password and the table; never the token). If a later lookup
+finds nothing in the backends it consults, and the note names a backend or a
+location it did not consult (not installed, not viable here, not chosen this
+time, or configured elsewhere), ``init`` stops with an error instead of
+creating. Only :mod:`livelike._chain` uses this module.
 Examples: a token saved in the keyring from a desktop session, then a cron job
 with no keyring; a token saved in files, then ``LIVELIKE_STORAGE=keyring``.
 """
@@ -16,6 +19,8 @@ import json
 import logging
 import os
 from pathlib import Path
+
+import attrs
 
 from livelike.errors import StorageError
 from livelike.storage import StorageKey, utcnow
@@ -29,12 +34,25 @@ def _path(key: StorageKey) -> Path:
     return default_home() / "where" / f"{key.digest}.json"
 
 
-def remember(key: StorageKey, backend: str) -> None:
-    """Note that ``key``'s token now lives in ``backend`` (failures are only logged)."""
+@attrs.frozen
+class Note:
+    """Where a key's token was last saved: the backend's name and its location."""
+
+    backend: str
+    location: str | None
+
+
+def remember(key: StorageKey, backend: str, location: str) -> None:
+    """Note that ``key``'s token now lives in ``backend`` at ``location`` (failures are logged)."""
     from livelike.backends.file import private_dir, write_atomically
 
     path = _path(key)
-    entry = {"key": key.as_dict(), "backend": backend, "saved_at": utcnow().isoformat()}
+    entry = {
+        "key": key.as_dict(),
+        "backend": backend,
+        "location": location,
+        "saved_at": utcnow().isoformat(),
+    }
     try:
         private_dir(path.parent.parent)
         private_dir(path.parent)
@@ -53,8 +71,8 @@ def forget(key: StorageKey) -> None:
         logger.warning("could not drop the note of where %s was saved: %s", key, exc)
 
 
-def saved_in(key: StorageKey) -> str | None:
-    """The backend ``key``'s token was last saved in, or None if no note.
+def saved_in(key: StorageKey) -> Note | None:
+    """Where ``key``'s token was last saved, or None if no note (an old note has no location).
 
     Raises:
         StorageError: the note exists but cannot be read.
@@ -62,9 +80,11 @@ def saved_in(key: StorageKey) -> str | None:
     path = _path(key)
     try:
         entry = json.loads(path.read_text(encoding="utf-8"))
-        backend = entry["backend"]
+        backend, location = entry["backend"], entry.get("location")
         if StorageKey.from_dict(entry["key"]) != key or not isinstance(backend, str):
             raise ValueError("not a note for this key")
+        if location is not None and not isinstance(location, str):
+            raise ValueError("the note's location is not a string")
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -72,4 +92,4 @@ def saved_in(key: StorageKey) -> str | None:
             f"cannot read {path}, the note of where the token for {key} is saved: {exc}; "
             "no profile was created. Remove the file if the token is gone."
         ) from exc
-    return backend
+    return Note(backend, location)

@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from livelike import _config
+from livelike import _breadcrumbs, _config
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
 
@@ -35,12 +35,6 @@ STORAGE_VARIABLE = "LIVELIKE_STORAGE"
 BUILTIN_ORDER = ("env", "keyring", "file")
 
 StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
-
-_STRIPES = tuple(threading.RLock() for _ in range(256))
-
-
-def _thread_lock(key: StorageKey) -> threading.RLock:
-    return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
 
 
 def _joins(backend: StorageBackend) -> bool:
@@ -69,9 +63,23 @@ class Found:
     record: TokenRecord
 
 
+def failure(backend: StorageBackend, action: str, key: StorageKey, exc: Exception) -> StorageError:
+    """The one way a backend's exception becomes a :class:`StorageError` naming it."""
+    if isinstance(exc, StorageError):
+        return exc
+    return StorageError(
+        f"storage backend {backend.name!r} could not {action} for {key}: {exc}",
+        backend=backend.name,
+    )
+
+
 @attrs.frozen
 class StorageChain:
-    """Backends in lookup order; ``explicit`` when the user chose them."""
+    """Backends in lookup order; ``explicit`` when the user chose them.
+
+    The chain alone talks to backends: lookups, saves, forgets, snapshot
+    refreshes and the notes of where each key's token was saved.
+    """
 
     backends: tuple[StorageBackend, ...]
     explicit: bool = False
@@ -80,6 +88,12 @@ class StorageChain:
     def primary(self) -> StorageBackend | None:
         """The backend saves go to: the first writable one, or None."""
         return next((b for b in self.backends if b.writable), None)
+
+    def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
+        """The key lock (threads, this host, and the chain's shared-scope backends)."""
+        from livelike import _keylock
+
+        return _keylock.hold(key, self.backends)
 
     def find(self, key: StorageKey) -> Found | None:
         """The first record found in chain order; None only when every backend said absent.
@@ -119,46 +133,154 @@ class StorageChain:
             ) from cause
         return None
 
-    def save(
-        self, key: StorageKey, record: TokenRecord, backend: StorageBackend | None = None
-    ) -> StorageBackend:
-        """Save to ``backend`` or the primary; return the backend used.
+    def save(self, key: StorageKey, record: TokenRecord, backend: StorageBackend) -> None:
+        """Save ``record`` into ``backend`` and note where it went.
 
         Raises:
-            StorageError: there is no writable backend, or the save failed.
+            StorageError: the save failed.
         """
-        target = backend or self.primary
-        if target is None:
-            raise StorageError(f"no writable storage backend to save the token for {key}")
         try:
-            target.put(key, record)
-        except StorageError:
-            raise
+            backend.put(key, record)
         except Exception as exc:
-            raise StorageError(
-                f"storage backend {target.name!r} could not save the token for {key}: {exc}",
-                backend=target.name,
-            ) from exc
-        return target
+            raise failure(backend, "save the token", key, exc) from exc
+        if backend.persistent and record.access_token:
+            _breadcrumbs.remember(key, backend.name, backend.describe())
 
-    @contextlib.contextmanager
-    def lock(self, key: StorageKey) -> Iterator[None]:
-        """Exclude other threads, and through the primary's lock other processes,
-        from get-or-create for ``key``."""
-        with _thread_lock(key):
-            primary = self.primary
-            if primary is None:
-                yield
-                return
+    def read(self, key: StorageKey, backend: StorageBackend) -> TokenRecord | None:
+        """The record ``backend`` holds for ``key``, or None.
+
+        Raises:
+            StorageError: the backend could not answer.
+        """
+        try:
+            return backend.get(key)
+        except Exception as exc:
+            raise failure(backend, "read the token", key, exc) from exc
+
+    def discard(self, key: StorageKey, backend: StorageBackend) -> None:
+        """Remove ``key``'s record from ``backend`` (backends move it aside).
+
+        Raises:
+            StorageError: the backend failed.
+        """
+        try:
+            backend.delete(key)
+        except Exception as exc:
+            raise failure(backend, "remove the record", key, exc) from exc
+
+    def noted_elsewhere(self, key: StorageKey) -> _breadcrumbs.Note | None:
+        """The where-note of ``key`` when it points outside this chain, else None.
+
+        Raises:
+            StorageError: the note cannot be read.
+        """
+        note = _breadcrumbs.saved_in(key)
+        if note is None:
+            return None
+        for backend in self.backends:
+            if backend.name == note.backend and note.location in (None, backend.describe()):
+                return None
+        return note
+
+    def check_consulted(self, key: StorageKey) -> None:
+        """Raise if ``key``'s token was last saved somewhere this chain does not consult.
+
+        A different backend, or the same backend at another location (another
+        token folder, keyring service, database or table), is "not
+        consulted", never "absent".
+
+        Raises:
+            StorageError: naming where the token was saved and why it was not consulted.
+        """
+        note = self.noted_elsewhere(key)
+        if note is None:
+            return
+        where = f"{note.backend!r}" + (f" ({note.location})" if note.location else "")
+        raise StorageError(
+            f"the token for {key} was saved in storage backend {where}, which this run does "
+            f"not consult ({_why_not_consulted(self, note.backend)}), so no profile was created. "
+            "Choose it (storage= or LIVELIKE_STORAGE), move the token with `livelike token "
+            "migrate`, or drop it with `livelike token forget`.",
+            backend=note.backend,
+        )
+
+    def forget(self, key: StorageKey) -> list[str]:
+        """Forget ``key`` in every writable backend of the chain, and in the backend its
+        where-note names when that lies outside the chain; return those that had it.
+
+        The note is dropped only once the token it points to is forgotten.
+
+        Raises:
+            StorageError: a backend failed to forget, or the note names a backend
+                that cannot be used here (it is named; nothing was forgotten).
+        """
+        backends = list(self.backends)
+        note = self.noted_elsewhere(key)
+        if note is not None:
+            noted = _installed(note)
+            if noted is None:
+                self.check_consulted(key)  # raises, naming where the token is
+            else:
+                backends.append(noted)
+        forgotten = []
+        for backend in backends:
+            if not backend.writable:
+                continue
             try:
-                backend_lock = primary.lock(key)
+                if backend.delete(key):
+                    forgotten.append(backend.name)
             except Exception as exc:
-                raise StorageError(
-                    f"storage backend {primary.name!r} could not lock {key}: {exc}",
-                    backend=primary.name,
-                ) from exc
-            with backend_lock:
-                yield
+                raise failure(backend, "forget the token", key, exc) from exc
+        _breadcrumbs.forget(key)
+        return forgotten
+
+    def refresh_snapshot(
+        self, key: StorageKey, access_token: str, profile: Mapping[str, Any], fetched_at: datetime
+    ) -> None:
+        """Save ``profile`` as the snapshot beside ``access_token``, when it changed.
+
+        A snapshot is only a cache: failing to save it is logged, never raised.
+        """
+        try:
+            found = self.find(key)
+            if found is None or not found.backend.writable:
+                return
+            record = found.record
+            if record.access_token != access_token or record.profile == profile:
+                return
+            with self.lock(key):
+                current = found.backend.get(key)
+                if current is None or current.access_token != access_token:
+                    return
+                found.backend.put(key, current.with_snapshot(profile, fetched_at))
+        except Exception as exc:
+            logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
+
+
+def _installed(note: _breadcrumbs.Note) -> StorageBackend | None:
+    """The installed, viable, writable backend a where-note names, at the note's location."""
+    from livelike._plugins import registry
+
+    backend = registry().backends.get(note.backend)
+    if backend is None or not backend.writable or not registry().viability(backend).viable:
+        return None
+    if note.location is not None and backend.describe() != note.location:
+        return None
+    return backend
+
+
+def _why_not_consulted(chain: StorageChain, name: str) -> str:
+    if any(b.name == name for b in chain.backends):
+        return "it keeps its tokens elsewhere in this run"
+    from livelike._plugins import registry
+
+    backend = registry().backends.get(name)
+    viability = registry().viability(backend) if backend is not None else None
+    if viability is None:
+        return "it is not installed, or its plugin was not loaded"
+    if not viability.viable:
+        return f"it is not usable here: {viability.reason}"
+    return "it was not chosen this time"
 
 
 def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:

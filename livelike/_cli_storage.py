@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from livelike import _validate as check
@@ -99,7 +100,14 @@ def token_list(args: argparse.Namespace) -> None:
     """Print the saved keys of every backend in the chain, with profile id and age."""
     from livelike._tokens import listing
 
-    items = list(listing(_effective_chain(args).backends))
+    registry = _registry()
+    chain = _effective_chain(args)
+    others = [
+        b
+        for b in registry.backends.values()
+        if b not in chain.backends and b.persistent and registry.viability(b).viable
+    ]
+    items = list(listing(chain, others))
     if args.json:
         print(
             json.dumps(
@@ -110,6 +118,8 @@ def token_list(args: argparse.Namespace) -> None:
                         "profile_id": i.profile_id,
                         "age_seconds": i.age_seconds,
                         "replaced_tokens": i.replaced,
+                        "in_chain": i.in_chain,
+                        "in_doubt_since": i.in_doubt_since,
                         "error": i.error,
                     }
                     for i in items
@@ -123,10 +133,16 @@ def token_list(args: argparse.Namespace) -> None:
         if i.error:
             print(f"{i.backend:<8} {i.key.client_id} {i.key.subject!r}: error: {i.error}")
             continue
+        what = (
+            f"create in doubt since {i.in_doubt_since}"
+            if i.in_doubt_since
+            else f"profile {i.profile_id} age {_age(i.age_seconds)}"
+        )
         print(
             f"{i.backend:<8} {i.key.api_origin} client {i.key.client_id} subject "
-            f"{i.key.subject!r} profile {i.profile_id} age {_age(i.age_seconds)}"
+            f"{i.key.subject!r} {what}"
             + (f" ({i.replaced} replaced)" if i.replaced else "")
+            + ("" if i.in_chain else " [outside the storage chain: not consulted]")
         )
 
 
@@ -145,6 +161,15 @@ def token_migrate(args: argparse.Namespace) -> None:
         why = viability.reason or "it is read-only or keeps nothing after exit"
         raise StorageError(f"cannot migrate into {args.to!r}: {why}", backend=args.to)
     chain = _effective_chain(args)
+    from livelike._chain import resolve
+
+    if target not in resolve(None, registry).backends:
+        print(
+            f"warning: {args.to!r} is outside the default storage chain, so init will not "
+            f"find the migrated tokens unless it is chosen: set LIVELIKE_STORAGE={args.to} "
+            f"(or storage={args.to!r}, or storage in config.toml)",
+            file=sys.stderr,
+        )
     keys = None
     if not args.all:
         if not args.client_id:

@@ -1,54 +1,47 @@
-"""The :class:`LiveLike` client: init, get, update and create user profiles."""
+"""The :class:`LiveLike` client: checks arguments and owns the three parts that do the work.
+
+- :class:`~livelike._service.ProfileService`: LiveLike's HTTP profile API;
+- :class:`~livelike._chain.StorageChain`: the storage backends, in order;
+- :class:`~livelike._resolver.Resolver`: get-or-create over those two.
+
+``init`` reads: :meth:`LiveLike.init` -> :meth:`Resolver.resolve` ->
+:meth:`StorageChain.find` / :meth:`StorageChain.save` -> a backend.
+"""
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
-from collections.abc import Mapping
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from livelike import _breadcrumbs, errors
 from livelike import _validate as check
+from livelike import errors
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
-from livelike._appconfig import AppConfigCache
-from livelike._chain import Found, StorageChain, StorageSpec, resolve
+from livelike._chain import StorageChain, StorageSpec, resolve
 from livelike._profile import Profile
-from livelike.storage import StorageKey, TokenRecord
+from livelike._resolver import OnInvalidToken, Resolver
+from livelike._service import ProfileService
+from livelike.storage import StorageKey, TokenRecord, utcnow
 
 if TYPE_CHECKING:
     import requests
 
-    from livelike._transport import Answer, RetryPolicy, Transport
+    from livelike._transport import RetryPolicy, Transport
 
-__all__ = ["DEFAULT_API_URL", "DEFAULT_TIMEOUT", "LiveLike"]
-
-logger = logging.getLogger("livelike")
+__all__ = ["DEFAULT_API_URL", "DEFAULT_TIMEOUT", "LiveLike", "OnInvalidToken"]
 
 DEFAULT_API_URL = "https://cf-blast.livelikecdn.com/api/v1"
 API_URL_VARIABLE = "LIVELIKE_API_URL"
 DEFAULT_TIMEOUT = (3.05, 10.0)
 
-OnInvalidToken = Literal["recreate", "raise"]
-_CONFIG_ERRORS: Mapping[int, type[errors.APIError]] = {
-    400: errors.UnknownClientIdError,
-    404: errors.UnknownClientIdError,
-}
 
-
-def _profile_from(answer: Answer, method: str, **kwargs: Any) -> Profile:
-    """The profile in a successful answer; an answer without one is an error, not a crash."""
-    try:
-        return Profile.from_json(answer.body, **kwargs)
-    except ValueError as exc:
-        raise errors.LiveLikeError(
-            f"{method} on the profile URL answered {answer.status} without a profile: {exc}"
-        ) from exc
-
-
-def _fetched(profile: Profile) -> datetime:
-    return profile.fetched_at or datetime.now(timezone.utc)
+def _profile_body(nickname: str | None, custom_data: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if nickname is not None:
+        body["nickname"] = check.nickname(nickname)
+    if custom_data is not None:
+        body["custom_data"] = check.custom_data(custom_data)
+    return body
 
 
 class LiveLike:
@@ -110,18 +103,22 @@ class LiveLike:
                 f"on_invalid_token must be 'recreate' or 'raise', not {on_invalid_token!r}"
             )
         self.on_invalid_token: OnInvalidToken = on_invalid_token
-        self._storage_spec = storage
-        self._chain: StorageChain | None = None
-        if storage is not None:
-            self._storage()  # unknown names fail now, before any request
-        self._retry = retry
-        self._session = session
-        self._transport: Transport | None = None
         if not isinstance(config_ttl, int | float) or isinstance(config_ttl, bool):
             raise errors.InvalidArgumentError("config_ttl must be a number of seconds")
         self.config_ttl = float(config_ttl)
-        self._config: dict[str, Any] | None = None
-        self._config_cached = False
+        self._service = ProfileService(
+            self.client_id,
+            self.api_url,
+            self.api_origin,
+            timeout=self.timeout,
+            retry=retry,
+            session=session,
+            config_ttl=self.config_ttl,
+        )
+        self._storage_spec = storage
+        self._resolver: Resolver | None = None
+        if storage is not None:
+            self._storage()  # unknown names fail now, before any request
         self._state_lock = threading.RLock()
         self._profile: Profile | None = None
         self._subject = "default"
@@ -137,112 +134,32 @@ class LiveLike:
 
     def close(self) -> None:
         """Close the HTTP session. The client can still be used; it opens a new one."""
-        with self._state_lock:
-            if self._transport is not None:
-                self._transport.close()
-                self._transport = None
-                self._session = None
+        self._service.close()
 
     @property
     def profile(self) -> Profile | None:
         """The profile set by the last :meth:`init`, update or saved create, or None."""
         return self._profile
 
-    # -- plumbing -------------------------------------------------------------------
+    # -- the parts ----------------------------------------------------------------------
 
-    def _storage(self) -> StorageChain:
-        if self._chain is None:
+    def _resolve(self) -> Resolver:
+        resolver = self._resolver
+        if resolver is None:
             from livelike._plugins import registry
 
-            self._chain = resolve(self._storage_spec, registry())
-        return self._chain
+            chain = resolve(self._storage_spec, registry())
+            resolver = self._resolver = Resolver(self._service, chain, self.on_invalid_token)
+        return resolver
+
+    def _storage(self) -> StorageChain:
+        return self._resolve().chain
 
     def _http(self) -> Transport:
-        with self._state_lock:
-            if self._transport is None:
-                from livelike._transport import RetryPolicy, Transport
-
-                self._transport = Transport(
-                    timeout=self.timeout,
-                    retry=self._retry or RetryPolicy(),
-                    session=self._session,
-                )
-            return self._transport
-
-    def _config_cache(self) -> AppConfigCache:
-        from livelike.backends.file import default_home
-
-        return AppConfigCache(default_home() / "cache", self.config_ttl)
-
-    def _app_config(self) -> dict[str, Any]:
-        config = self._config
-        if config is not None:
-            return config
-        cached = self._config_cache().get(self.api_origin, self.client_id)
-        if cached is not None and self._usable_config(cached):
-            self._config, self._config_cached = cached, True
-            return cached
-        url = f"{self.api_url}/applications/{self.client_id}"
-        body = self._http().request("GET", url, errors_by_status=_CONFIG_ERRORS).body
-        if not isinstance(body, dict):
-            raise errors.LiveLikeError(f"GET {url} did not answer with a JSON object")
-        check.url(body.get("profile_url"), name="the application config's profile_url")
-        self._config_cache().put(self.api_origin, self.client_id, body)
-        self._config, self._config_cached = body, False
-        return body
-
-    @staticmethod
-    def _usable_config(config: dict[str, Any]) -> bool:
-        try:
-            check.url(config.get("profile_url"), name="profile_url")
-        except errors.InvalidArgumentError:
-            return False
-        return True
-
-    def _profile_call(self, method: str, *, token: str | None = None, body: Any = None) -> Answer:
-        """A call on the profile URL; a cached config whose URL 404s is refetched once."""
-        http = self._http()
-        retry_sent = method != "POST"
-        url = str(self._app_config()["profile_url"])
-        try:
-            return http.request(method, url, token=token, body=body, retry_sent=retry_sent)
-        except errors.NotFoundError:
-            if not self._config_cached:
-                raise
-        logger.info("the cached application config no longer works; fetching it again")
-        self._config_cache().drop(self.api_origin, self.client_id)
-        self._config = None
-        url = str(self._app_config()["profile_url"])
-        return http.request(method, url, token=token, body=body, retry_sent=retry_sent)
+        return self._service.http()
 
     def _key(self, subject: str) -> StorageKey:
         return StorageKey(self.api_origin, self.client_id, subject)
-
-    def _fetch(self, token: str, source: str) -> Profile:
-        answer = self._profile_call("GET", token=token)
-        return _profile_from(answer, "GET", access_token=token, source=source)
-
-    def _post_profile(self, body: dict[str, Any]) -> Profile:
-        answer = self._profile_call("POST", body=body)
-        profile = _profile_from(answer, "POST", source="created")
-        if not profile.access_token:
-            raise errors.LiveLikeError(
-                f"the service created profile {profile.id} but sent no access token"
-            )
-        return profile
-
-    def _announce(self, profile: Profile, key: StorageKey, reason: str) -> None:
-        logger.info(
-            "created LiveLike profile %s for %s (%s); it counts towards Monthly Active Users",
-            profile.id,
-            key,
-            reason,
-        )
-        from livelike._plugins import registry
-
-        registry().call_each(
-            "livelike_profile_created", profile_id=profile.id, key=key, reason=reason
-        )
 
     def _set_current(self, profile: Profile, subject: str) -> Profile:
         with self._state_lock:
@@ -259,6 +176,16 @@ class LiveLike:
                 "no profile yet: call init() first, or pass access_token"
             )
         return profile.access_token
+
+    def _refresh(self, profile: Profile) -> None:
+        """Keep the saved snapshot of the current profile up to date (never raises)."""
+        if profile.access_token:
+            self._storage().refresh_snapshot(
+                self._key(self._subject),
+                profile.access_token,
+                profile.data,
+                profile.fetched_at or utcnow(),
+            )
 
     # -- init -----------------------------------------------------------------------
 
@@ -303,198 +230,37 @@ class LiveLike:
             InvalidAccessTokenError: the given token, or a saved one with
                 ``on_invalid_token="raise"``, was rejected.
             NoSavedProfileError: ``create=False`` and nothing is saved.
+            CreateInDoubtError: an earlier create for this key lost its
+                answer (the service may have billed a profile); nothing is
+                created until the loss is accepted (:meth:`accept_lost_create`).
             NetworkError, ServiceError, RateLimitedError: the service could
                 not be used; saved tokens are untouched and nothing was created.
         """
         subject = check.subject(subject)
         key = self._key(subject)
+        resolver = self._resolve()
         if access_token is not None:
             token = check.access_token(access_token)
-            profile = self._fetch(token, source="given")
+            profile = self._service.fetch(token, source="given")
             if persist:
-                self._remember(key, profile)
+                resolver.remember(key, profile, "replaced by a given token")
             return self._set_current(profile, subject)
-        chain = self._storage()
-        found = chain.find(key)
-        if found is not None and not validate and found.record.profile is not None:
-            snapshot = Profile.from_json(
-                found.record.profile,
-                access_token=found.record.access_token,
-                source="cached",
-                fetched_at=found.record.fetched_at,
-            )
-            return self._set_current(snapshot, subject)
-        valid = self._validate_saved(found) if found is not None else None
-        if found is not None and valid is not None:
-            self._refresh_snapshot(key, valid, found)
-        if valid is None:
-            valid = self._get_or_create(chain, key, found, create=create, ephemeral=ephemeral)
-        return self._set_current(valid, subject)
+        profile = resolver.resolve(key, create=create, ephemeral=ephemeral, validate=validate)
+        return self._set_current(profile, subject)
 
-    def _refresh_snapshot(self, key: StorageKey, profile: Profile, found: Found | None) -> None:
-        """Save the profile as the snapshot beside its token, when it changed.
+    def accept_lost_create(self, subject: str = "default") -> bool:
+        """Accept that the in-doubt create for ``subject`` lost its profile; allow one new create.
 
-        A snapshot is only a cache: failing to save it is logged, never raised.
+        After a create whose answer was lost, :meth:`init` raises
+        :class:`~livelike.errors.CreateInDoubtError` rather than risk billing a
+        second profile. Call this once you know the profile cannot be
+        recovered; it is recorded in the audit log (``livelike token
+        history``). Returns False when nothing was in doubt.
+
+        Raises:
+            StorageError: a backend failed.
         """
-        if found is None:
-            chain = self._storage()
-            try:
-                found = chain.find(key)
-            except errors.StorageError as exc:
-                logger.debug("profile snapshot not refreshed: %s", exc)
-                return
-        if found is None or not found.backend.writable:
-            return
-        record = found.record
-        if record.access_token != profile.access_token or record.profile == profile.data:
-            return
-        try:
-            with self._storage().lock(key):
-                current = found.backend.get(key)
-                if current is None or current.access_token != profile.access_token:
-                    return
-                found.backend.put(key, current.with_snapshot(profile.data, _fetched(profile)))
-        except Exception as exc:
-            logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
-
-    def _validate_saved(self, found: Found) -> Profile | None:
-        """The saved token's profile; None when rejected and it may be replaced."""
-        try:
-            return self._fetch(found.record.access_token, source="saved")
-        except errors.InvalidAccessTokenError as exc:
-            if self.on_invalid_token == "raise":
-                raise
-            if not found.backend.writable:
-                raise errors.InvalidAccessTokenError(
-                    status=exc.status,
-                    detail=f"{exc.detail} (the token comes from read-only storage "
-                    f"{found.backend.describe()}; fix or remove it there: no profile was created)",
-                    method=exc.method,
-                    path=exc.path,
-                    request_id=exc.request_id,
-                    body=exc.body,
-                ) from exc
-            logger.warning(
-                "the service rejected the saved token of profile %s (%d); "
-                "a new profile will replace it and the old token is kept in history",
-                found.record.profile_id or "unknown",
-                exc.status,
-            )
-            return None
-
-    def _get_or_create(
-        self,
-        chain: StorageChain,
-        key: StorageKey,
-        seen: Found | None,
-        *,
-        create: bool,
-        ephemeral: bool,
-    ) -> Profile:
-        with chain.lock(key):
-            current = chain.find(key)
-            if current is None:
-                self._check_saved_elsewhere(chain, key)
-            if current is not None and (
-                seen is None or current.record.access_token != seen.record.access_token
-            ):
-                # Another thread or process saved a token meanwhile: use it.
-                profile = self._validate_saved(current)
-                if profile is not None:
-                    return profile
-            if not create:
-                what = "the saved token was rejected" if current else "no saved profile"
-                raise errors.NoSavedProfileError(
-                    f"{what} for {key}, and create=False: nothing was created"
-                )
-            target = current.backend if current is not None else chain.primary
-            if not ephemeral and (target is None or not (target.persistent or chain.explicit)):
-                raise errors.StorageError(
-                    f"no storage that outlives this process can save a token for {key}; "
-                    "refusing to create a profile that would be forgotten (and billed again) "
-                    "at exit. Choose a writable backend, or pass ephemeral=True to accept it."
-                )
-            reason = "rejected saved token" if current is not None else "no saved token"
-            profile = self._post_profile({})
-            token = str(profile.access_token)
-            if current is not None:
-                record = current.record.replaced_by(token, profile.id, "rejected by the service")
-            else:
-                record = TokenRecord(access_token=token, profile_id=profile.id)
-            record = record.with_snapshot(profile.data, _fetched(profile))
-            self._announce(profile, key, reason)
-            if target is None:
-                logger.warning(
-                    "profile %s is ephemeral: no writable storage keeps its token", profile.id
-                )
-                return profile
-            try:
-                chain.save(key, record, target)
-                if target.persistent:
-                    _breadcrumbs.remember(key, target.name)
-            except errors.StorageError as exc:
-                logger.error(
-                    "created profile %s but could not save its token: %s; "
-                    "keep the token from the error or it is lost (and billed again)",
-                    profile.id,
-                    exc,
-                )
-                raise errors.ProfileNotSavedError(
-                    f"created profile {profile.id} for {key} (it counts towards Monthly "
-                    f"Active Users) but could not save its token: {exc}. The profile and "
-                    "its token are on this error's .profile attribute",
-                    profile=profile,
-                    backend=exc.backend,
-                ) from exc
-            return profile
-
-    def _check_saved_elsewhere(self, chain: StorageChain, key: StorageKey) -> None:
-        """Raise if ``key``'s token was last saved in a backend this chain does not consult."""
-        where = _breadcrumbs.saved_in(key)
-        if where is None or any(b.name == where for b in chain.backends):
-            return
-        from livelike._plugins import registry
-
-        backend = registry().backends.get(where)
-        viability = registry().viability(backend) if backend is not None else None
-        if viability is None:
-            why = "it is not installed, or its plugin was not loaded"
-        elif not viability.viable:
-            why = f"it is not usable here: {viability.reason}"
-        else:
-            why = "it was not chosen this time"
-        raise errors.StorageError(
-            f"the token for {key} was saved in storage backend {where!r}, which this run "
-            f"does not consult ({why}), so no profile was created. Choose it (storage= or "
-            f"LIVELIKE_STORAGE), move the token with `livelike token migrate`, or drop it "
-            "with `livelike token forget`.",
-            backend=where,
-        )
-
-    def _remember(self, key: StorageKey, profile: Profile) -> None:
-        """Save a given token under ``key``, keeping a different old one in history."""
-        chain = self._storage()
-        primary = chain.primary
-        if primary is None:
-            logger.debug("no writable storage backend: the given token is not saved")
-            return
-        token = str(profile.access_token)
-        with chain.lock(key):
-            try:
-                existing = primary.get(key)
-            except Exception as exc:
-                raise errors.StorageError(
-                    f"storage backend {primary.name!r} could not read {key}, so the given "
-                    f"token was not saved over it: {exc}",
-                    backend=primary.name,
-                ) from exc
-            if existing is None:
-                record = TokenRecord(access_token=token, profile_id=profile.id)
-            else:
-                record = existing.replaced_by(token, profile.id, "replaced by a given token")
-            chain.save(key, record.with_snapshot(profile.data, _fetched(profile)), primary)
-            if primary.persistent:
-                _breadcrumbs.remember(key, primary.name)
+        return self._resolve().accept_lost(self._key(check.subject(subject)))
 
     def saved_record(self, subject: str = "default") -> TokenRecord | None:
         """The record saved for ``subject`` (token and history), or None; no request is made.
@@ -513,26 +279,15 @@ class LiveLike:
         :meth:`init` for ``subject`` creates a new profile.
 
         Raises:
-            StorageError: a backend failed to forget.
+            StorageError: a backend failed to forget, or the token was saved
+                in a backend this machine cannot use (it is named). A token
+                saved in an installed backend outside this client's chain is
+                forgotten there.
         """
         key = self._key(check.subject(subject))
         chain = self._storage()
-        forgotten = []
         with chain.lock(key):
-            for backend in chain.backends:
-                if not backend.writable:
-                    continue
-                try:
-                    if backend.delete(key):
-                        forgotten.append(backend.name)
-                except errors.StorageError:
-                    raise
-                except Exception as exc:
-                    raise errors.StorageError(
-                        f"storage backend {backend.name!r} could not forget {key}: {exc}",
-                        backend=backend.name,
-                    ) from exc
-        _breadcrumbs.forget(key)
+            forgotten = chain.forget(key)
         with self._state_lock:
             if self._subject == key.subject:
                 self._profile = None
@@ -550,11 +305,10 @@ class LiveLike:
             InvalidAccessTokenError: the token was rejected.
         """
         given = access_token is not None
-        token = self._current_token(access_token)
-        profile = self._fetch(token, source="service")
+        profile = self._service.fetch(self._current_token(access_token), source="service")
         if not given:
             self._set_current(profile, self._subject)
-            self._refresh_snapshot(self._key(self._subject), profile, None)
+            self._refresh(profile)
         return profile
 
     def update_user_profile(
@@ -578,20 +332,14 @@ class LiveLike:
             NotInitializedError: no ``init`` yet and no ``access_token``.
             BadRequestError: the service refused a value.
         """
-        body: dict[str, Any] = {}
-        if nickname is not None:
-            body["nickname"] = check.nickname(nickname)
-        if custom_data is not None:
-            body["custom_data"] = check.custom_data(custom_data)
+        body = _profile_body(nickname, custom_data)
         if not body:
             raise errors.InvalidArgumentError("update_user_profile needs nickname or custom_data")
         given = access_token is not None
-        token = self._current_token(access_token)
-        answer = self._profile_call("PATCH", token=token, body=body)
-        profile = _profile_from(answer, "PATCH", access_token=token, source="service")
+        profile = self._service.update(self._current_token(access_token), body)
         if not given:
             self._set_current(profile, self._subject)
-            self._refresh_snapshot(self._key(self._subject), profile, None)
+            self._refresh(profile)
         return profile
 
     def create_user_profile(
@@ -614,17 +362,14 @@ class LiveLike:
             ProfileNotSavedError: ``save=True`` and the save failed; the
                 profile is on the error.
         """
-        body: dict[str, Any] = {}
-        if nickname is not None:
-            body["nickname"] = check.nickname(nickname)
-        if custom_data is not None:
-            body["custom_data"] = check.custom_data(custom_data)
+        body = _profile_body(nickname, custom_data)
         key = self._key(check.subject(subject if subject is not None else self._subject))
-        profile = self._post_profile(body)
-        self._announce(profile, key, "explicit create")
+        resolver = self._resolve()
+        profile = self._service.create(body)
+        resolver.announce(profile, key, "explicit create")
         if save:
             try:
-                self._remember(key, profile)
+                resolver.remember(key, profile, "replaced by a given token")
             except errors.StorageError as exc:
                 raise errors.ProfileNotSavedError(
                     f"created profile {profile.id} but could not save its token: {exc}",
@@ -642,10 +387,4 @@ class LiveLike:
         """
         if not isinstance(profile_id, str) or not profile_id or "/" in profile_id:
             raise errors.InvalidArgumentError("profile_id must be a non-empty string without '/'")
-        template = self._app_config().get("profile_detail_url_template")
-        if isinstance(template, str) and "{profile_id}" in template:
-            url = check.url(template.replace("{profile_id}", profile_id), name="profile detail URL")
-            url += "/"
-        else:
-            url = f"{self.api_url}/profiles/{profile_id}/"
-        return _profile_from(self._http().request("GET", url), "GET")
+        return self._service.public_profile(profile_id)

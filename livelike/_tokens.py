@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
-from livelike import _breadcrumbs
+from livelike import _keylock
 from livelike._chain import StorageChain
 from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
@@ -17,7 +17,7 @@ from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
 
 @attrs.frozen
 class Listed:
-    """One saved token, described without the token."""
+    """One saved token (or create in doubt), described without the token."""
 
     backend: str
     key: StorageKey
@@ -25,25 +25,47 @@ class Listed:
     age_seconds: float | None
     replaced: int
     error: str | None = None
+    in_chain: bool = True
+    in_doubt_since: str | None = None
 
 
-def listing(backends: Iterable[StorageBackend]) -> Iterator[Listed]:
-    """Every key each backend can list; a backend or record that fails is listed with its error."""
-    for backend in backends:
+def listing(chain: StorageChain, others: Iterable[StorageBackend] = ()) -> Iterator[Listed]:
+    """Every key each backend of ``chain``, then of ``others``, can list.
+
+    Keys of ``others`` are marked ``in_chain=False``: their tokens are saved,
+    but this configuration does not consult them. A backend or record that
+    fails is listed with its error.
+    """
+    seen = set()
+    for backend, in_chain in [(b, True) for b in chain.backends] + [(b, False) for b in others]:
+        if id(backend) in seen:
+            continue
+        seen.add(id(backend))
         try:
             keys = list(backend.keys())
         except Exception as exc:
-            yield Listed(backend.name, StorageKey("?", "?", "?"), None, None, 0, str(exc))
+            unknown = StorageKey("?", "?", "?")
+            yield Listed(backend.name, unknown, None, None, 0, str(exc), in_chain)
             continue
         for key in keys:
             try:
                 record = backend.get(key)
             except Exception as exc:
-                yield Listed(backend.name, key, None, None, 0, str(exc))
+                yield Listed(backend.name, key, None, None, 0, str(exc), in_chain)
                 continue
             if record is not None:
                 age = (utcnow() - record.saved_at).total_seconds()
-                yield Listed(backend.name, key, record.profile_id, age, len(record.history))
+                intent = record.intent
+                yield Listed(
+                    backend.name,
+                    key,
+                    record.profile_id,
+                    age,
+                    len(record.history),
+                    None,
+                    in_chain,
+                    intent.started_at.isoformat() if intent is not None else None,
+                )
 
 
 @attrs.frozen
@@ -66,37 +88,38 @@ def migrate(
 ) -> list[Moved]:
     """Copy each key's record from ``sources`` into ``target``, verify it, then delete the original.
 
-    A key whose target already holds a different token is left alone in both
-    places (``conflict``): nothing is overwritten.
+    Each key is held with the same key lock as get-or-create. A key whose
+    target already holds a different token is left alone in both places
+    (``conflict``): nothing is overwritten.
 
     Raises:
         StorageError: a read, write or verification failed (the original is kept).
     """
     results: list[Moved] = []
+    into = StorageChain((target,))
     for source in sources:
         if source is target or not source.writable:
             continue
         wanted = list(keys) if keys is not None else list(source.keys())
         for key in wanted:
-            with StorageChain((target,)).lock(key):
-                record = source.get(key)
+            with _keylock.hold(key, (target, source)):
+                record = into.read(key, source)
                 if record is None:
                     continue
-                existing = target.get(key)
+                existing = into.read(key, target)
                 if existing is not None and existing.access_token != record.access_token:
                     results.append(Moved(key, source.name, "conflict"))
                     continue
                 if existing is None:
-                    target.put(key, record)
-                    copy = target.get(key)
+                    into.save(key, record, target)
+                    copy = into.read(key, target)
                     if copy is None or not _same(copy, record):
                         raise StorageError(
                             f"the copy of {key} in {target.name!r} did not read back the same; "
                             f"the original in {source.name!r} was kept",
                             backend=target.name,
                         )
-                source.delete(key)
-                _breadcrumbs.remember(key, target.name)
+                into.discard(key, source)
                 results.append(
                     Moved(key, source.name, "moved" if existing is None else "already there")
                 )

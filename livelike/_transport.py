@@ -111,6 +111,16 @@ def _decode(response: requests.Response) -> Any:
         return None
 
 
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower() or "no type"
+
+
+def _api_answer(response: requests.Response, body: Any) -> bool:
+    """True when an error answer is the API's own: a JSON object with a JSON content type."""
+    kind = _content_type(response)
+    return isinstance(body, dict) and (kind == "application/json" or kind.endswith("+json"))
+
+
 def _surely_not_sent(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the service."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -212,7 +222,9 @@ class Transport:
                         "; the service may have acted on it, so it was not retried "
                         "(a retried create could mint a second billed profile)"
                     )
-                raise errors.NetworkError(message, method=method, path=path) from exc
+                raise errors.NetworkError(
+                    message, method=method, path=path, maybe_sent=not _surely_not_sent(exc)
+                ) from exc
             status = response.status_code
             logger.debug("%s %s -> %d in %.3fs", method, path, status, time.monotonic() - started)
             if status < 300:
@@ -238,6 +250,17 @@ class Transport:
         status = response.status_code
         body = _decode(response)
         kind = (errors_by_status or {}).get(status) or _BY_STATUS.get(status)
+        if kind is errors.InvalidAccessTokenError and not _api_answer(response, body):
+            # A CDN, a proxy or a firewall, not the service: the token was not judged.
+            return errors.ServiceError(
+                status=status,
+                detail=f"the answer is not the LiveLike API's ({_content_type(response)}), "
+                "so the token was not judged; nothing was replaced or created",
+                method=method,
+                path=path,
+                request_id=response.headers.get("X-Request-Id"),
+                body=None,
+            )
         if kind is None:
             if status >= 500:
                 kind = errors.ServiceError

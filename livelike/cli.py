@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         "forget", help="move the saved token aside (kept on disk, no longer used)"
     )
     _client_options(forget)
+    accept = token_commands.add_parser(
+        "accept-lost",
+        help="accept that an in-doubt create lost its profile; allow one new create (audited)",
+    )
+    _client_options(accept)
     history = token_commands.add_parser(
         "history", help="profiles created (audit log) and tokens replaced; never shows tokens"
     )
@@ -148,7 +153,8 @@ def _history(args: argparse.Namespace) -> None:
     print(f"profiles created ({_audit.audit_path()}):")
     for e in created:
         print(
-            f"  {e.get('time')}  {e.get('profile_id')}  client {e.get('client_id')} "
+            f"  {e.get('time')}  {e.get('event', 'created')}  {e.get('profile_id') or '-'}  "
+            f"client {e.get('client_id')} "
             f"subject {e.get('subject')!r}  {e.get('reason')}"
         )
     if args.client_id:
@@ -183,6 +189,12 @@ def _run(args: argparse.Namespace) -> int:
         _cli_storage.token_migrate(args)
     elif args.command == "token" and args.token_command == "history":
         _history(args)
+    elif args.command == "token" and args.token_command == "accept-lost":
+        with _client(args) as client:
+            if client.accept_lost_create(args.subject):
+                print(f"accepted the lost create for subject {args.subject!r}: init may create")
+            else:
+                print(f"no create in doubt for subject {args.subject!r}")
     elif args.command == "token":
         with _client(args) as client:
             moved = client.forget(args.subject)

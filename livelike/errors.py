@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "BadRequestError",
+    "CreateInDoubtError",
     "InvalidAccessTokenError",
     "InvalidArgumentError",
     "LiveLikeError",
@@ -85,6 +86,28 @@ class ProfileNotSavedError(StorageError):
         self.profile = profile
 
 
+class CreateInDoubtError(StorageError):
+    """A create for this key was started and its answer never came back.
+
+    The service may have made (and billed) a profile whose token was lost, so
+    livelike creates nothing more for the key until someone decides: accept
+    the loss with ``client.accept_lost_create(subject)`` or ``livelike token
+    accept-lost`` (audited), which allows one new create; or import the
+    profile's token if it can be found (``init(access_token=...)``).
+
+    Attributes:
+        started_at: when the in-doubt create started (ISO-8601 text).
+        subject: the key's subject.
+    """
+
+    def __init__(
+        self, message: str, *, started_at: str, subject: str, backend: str | None = None
+    ) -> None:
+        super().__init__(message, backend=backend)
+        self.started_at = started_at
+        self.subject = subject
+
+
 class NetworkError(LiveLikeError):
     """The service could not be reached or did not answer in time
     (connection refused or reset, DNS failure, connect or read timeout).
@@ -92,12 +115,16 @@ class NetworkError(LiveLikeError):
     Attributes:
         method: the HTTP method of the failed request.
         path: the URL path of the failed request (it never holds a token).
+        maybe_sent: False only when the request surely never reached the
+            service (connection refused, connect timeout); a create that
+            failed with ``maybe_sent`` True may have made a profile.
     """
 
-    def __init__(self, message: str, *, method: str, path: str) -> None:
+    def __init__(self, message: str, *, method: str, path: str, maybe_sent: bool = True) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
+        self.maybe_sent = maybe_sent
 
 
 class APIError(LiveLikeError):

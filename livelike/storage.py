@@ -24,7 +24,15 @@ import attrs
 
 from livelike.errors import StorageError
 
-__all__ = ["LockScope", "RetiredToken", "StorageBackend", "StorageKey", "TokenRecord", "utcnow"]
+__all__ = [
+    "CreateIntent",
+    "LockScope",
+    "RetiredToken",
+    "StorageBackend",
+    "StorageKey",
+    "TokenRecord",
+    "utcnow",
+]
 
 LockScope = Literal["process", "host", "shared"]
 """What a backend's :meth:`StorageBackend.lock` excludes: other threads of one
@@ -131,6 +139,50 @@ class RetiredToken:
 
 
 @attrs.frozen
+class CreateIntent:
+    """A create started for a key and not yet answered: written before the request.
+
+    If the answer is lost (a timeout, a dropped connection, a 5xx after the
+    service acted), the intent stays, and livelike refuses to create again
+    for the key until the loss is accepted: the service may already have made
+    and billed the profile.
+
+    Attributes:
+        started_at: when the create was about to be sent.
+        host: the machine that sent it.
+        pid: the process that sent it.
+        reason: why a profile was being created (``"no saved token"``, ...).
+    """
+
+    started_at: datetime
+    host: str
+    pid: int
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The intent as a JSON-ready dict."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "host": self.host,
+            "pid": self.pid,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CreateIntent:
+        """Rebuild from :meth:`as_dict` output. Raises ValueError on bad data."""
+        if not isinstance(data, Mapping):
+            raise ValueError("the record's intent is not an object")
+        pid = data.get("pid")
+        return cls(
+            started_at=_time(data.get("started_at")),
+            host=str(data.get("host", "")),
+            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) else 0,
+            reason=str(data.get("reason", "")),
+        )
+
+
+@attrs.frozen
 class TokenRecord:
     """What a backend saves under a key: the current token and the ones it replaced.
 
@@ -142,6 +194,9 @@ class TokenRecord:
         profile: the profile JSON the service last sent for this token (a
             snapshot for ``init(validate=False)``), or None.
         fetched_at: when that snapshot was fetched.
+        intent: a create in progress (or whose answer was lost) for this
+            key; while it is set, ``access_token`` is the token it would
+            replace, or ``""`` when there was none.
     """
 
     access_token: str = attrs.field(repr=False)
@@ -150,6 +205,11 @@ class TokenRecord:
     history: tuple[RetiredToken, ...] = ()
     profile: Mapping[str, Any] | None = attrs.field(default=None, repr=False, hash=False)
     fetched_at: datetime | None = None
+    intent: CreateIntent | None = None
+
+    def with_intent(self, intent: CreateIntent | None) -> TokenRecord:
+        """This record with a create intent set (or cleared with None)."""
+        return attrs.evolve(self, intent=intent)
 
     def with_snapshot(self, profile: Mapping[str, Any], fetched_at: datetime) -> TokenRecord:
         """This record with a new profile snapshot (token and history unchanged)."""
@@ -174,6 +234,7 @@ class TokenRecord:
             "history": [item.as_dict() for item in self.history],
             "profile": dict(self.profile) if self.profile is not None else None,
             "fetched_at": self.fetched_at.isoformat() if self.fetched_at else None,
+            "intent": self.intent.as_dict() if self.intent is not None else None,
         }
 
     @classmethod
@@ -184,7 +245,9 @@ class TokenRecord:
             ValueError: the data is not a record.
         """
         token = data.get("access_token")
-        if not isinstance(token, str) or not token:
+        raw_intent = data.get("intent")
+        intent = CreateIntent.from_dict(raw_intent) if raw_intent is not None else None
+        if not isinstance(token, str) or not (token or intent):
             raise ValueError("the record has no access_token")
         profile_id = data.get("profile_id")
         history = data.get("history", [])
@@ -199,6 +262,7 @@ class TokenRecord:
             history=tuple(RetiredToken.from_dict(item) for item in history),
             profile=snapshot if isinstance(snapshot, dict) else None,
             fetched_at=_time(fetched_at) if fetched_at else None,
+            intent=intent,
         )
 
 

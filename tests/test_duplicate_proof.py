@@ -84,11 +84,13 @@ def init_from_threads(client: livelike.LiveLike) -> tuple[list[str], list[BaseEx
 
 
 def test_threads_sharing_a_client_create_one_profile_every_round(
-    make_client: MakeClient, emulator: Emulator, tmp_path: Path
+    make_client: MakeClient, emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for round_number in range(ROUNDS):
         emulator.reset(data=True)
-        client = make_client(storage=FileBackend(tmp_path / f"round-{round_number}"))
+        home = tmp_path / f"round-{round_number}"
+        monkeypatch.setenv("LIVELIKE_HOME", str(home))  # a fresh machine each round
+        client = make_client(storage=FileBackend(home))
         ids, failures = init_from_threads(client)
         assert not failures, f"round {round_number}: {failures[0]!r}"
         assert len(ids) == WORKERS
@@ -143,10 +145,12 @@ def test_killed_writers_never_leave_a_torn_file(tmp_path: Path) -> None:
 
 HOLD_LOCK_THEN_DIE = """
 import os, signal, sys
+os.environ["LIVELIKE_HOME"] = sys.argv[1]
+from livelike._chain import StorageChain
 from livelike.backends.file import FileBackend
 from livelike.storage import StorageKey
 key = StorageKey(sys.argv[2], sys.argv[3], "default")
-lock = FileBackend(sys.argv[1]).lock(key)  # keep a reference: it must not be collected
+lock = StorageChain((FileBackend(sys.argv[1]),)).lock(key)  # the key lock init takes
 lock.__enter__()
 print("locked", flush=True)
 if sys.argv[4] == "die":
@@ -172,8 +176,9 @@ def test_a_lock_whose_holder_died_is_recovered(emulator: Emulator, home: Path) -
 
 
 def test_a_live_lock_holder_makes_init_wait_then_fail_without_creating(
-    make_client: MakeClient, emulator: Emulator, home: Path
+    make_client: MakeClient, emulator: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LIVELIKE_LOCK_TIMEOUT", "0.5")
     key = emulator_key(emulator)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK_THEN_DIE, str(home), key.api_origin, CLIENT_ID, "hold"],
@@ -185,7 +190,7 @@ def test_a_live_lock_holder_makes_init_wait_then_fail_without_creating(
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(errors.StorageError, match=r"timed out after 0\.5s waiting"):
-            make_client(storage=FileBackend(home, lock_timeout=0.5)).init()
+            make_client(storage=FileBackend(home)).init()
         assert created(emulator) == 0
     finally:
         holder.kill()
@@ -195,11 +200,11 @@ def test_a_live_lock_holder_makes_init_wait_then_fail_without_creating(
 @pytest.mark.parametrize(
     ("fault", "error", "expect_created"),
     [
-        ({"status": 503}, errors.ServiceError, 0),
+        ({"status": 503}, errors.CreateInDoubtError, 0),
         ({"status": 429, "retry_after": 1}, errors.RateLimitedError, 0),
-        ({"drop": True}, errors.NetworkError, 0),
-        ({"drop": True, "when": "after"}, errors.NetworkError, 1),
-        ({"delay": 1.0}, errors.NetworkError, 1),
+        ({"drop": True}, errors.CreateInDoubtError, 0),
+        ({"drop": True, "when": "after"}, errors.CreateInDoubtError, 1),
+        ({"delay": 1.0}, errors.CreateInDoubtError, 1),
     ],
 )
 def test_create_faults_are_reported_never_retried(
@@ -218,14 +223,20 @@ def test_create_faults_are_reported_never_retried(
         time.sleep(0.05)
     assert requests_seen(emulator)["create_profile"] == 1
     assert created(emulator) == expect_created
-    assert not (home / "tokens").exists() or not any((home / "tokens").iterdir())
+    record = make_client().saved_record()
+    if error is errors.CreateInDoubtError:  # the intent stays: the create may have billed
+        assert record is not None
+        assert record.intent is not None
+        assert not record.access_token
+    else:  # a refusal proves nothing was made: the intent was taken back
+        assert record is None
 
 
 def test_network_error_on_create_says_why_it_was_not_retried(
     make_client: MakeClient, emulator: Emulator
 ) -> None:
     emulator.inject("create_profile", drop=True, when="after")
-    with pytest.raises(errors.NetworkError, match="may have acted on it, so it was not retried"):
+    with pytest.raises(errors.CreateInDoubtError, match="may have acted on it, so it was not"):
         make_client().init()
 
 
@@ -242,7 +253,7 @@ def test_a_token_found_after_an_unavailable_backend_is_used(
     make_client: MakeClient, emulator: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = MemoryBackend()
-    first = make_client(storage=[store]).init()
+    first = make_client(storage=[store]).init(ephemeral=True)
     again = make_client(storage=[LockedBackend(), store]).init()
     assert again.id == first.id
     assert created(emulator) == 1

@@ -205,19 +205,26 @@ def test_create_is_not_retried_once_sent(
     make_client: MakeClient, emulator: Emulator, home: Path
 ) -> None:
     emulator.inject("create_profile", drop=True, when="after")
-    with pytest.raises(errors.NetworkError) as caught:
+    with pytest.raises(errors.CreateInDoubtError) as caught:
         make_client().init()
-    assert caught.value.method == "POST"
+    cause = caught.value.__cause__
+    assert isinstance(cause, errors.NetworkError)
+    assert cause.method == "POST"
+    assert cause.maybe_sent
     # the service created one profile whose answer was lost; no second one was made
     assert requests_seen(emulator)["create_profile"] == 1
     assert created(emulator) == 1
-    assert not (home / "tokens").exists() or not list((home / "tokens").iterdir())
+    record = make_client().saved_record()  # only the intent: no token was saved
+    assert record is not None
+    assert record.intent is not None
+    assert not record.access_token
 
 
 def test_create_is_not_retried_on_503(make_client: MakeClient, emulator: Emulator) -> None:
     emulator.inject("create_profile", status=503)
-    with pytest.raises(errors.ServiceError):
+    with pytest.raises(errors.CreateInDoubtError) as caught:  # a 503 may come after the work
         make_client().init()
+    assert isinstance(caught.value.__cause__, errors.ServiceError)
     assert requests_seen(emulator)["create_profile"] == 1
 
 
@@ -277,8 +284,8 @@ def test_no_persistent_storage_refuses_to_create(emulator: Emulator) -> None:
     assert created(emulator) == 0
 
 
-def test_memory_storage_chosen_explicitly(emulator: Emulator, home: Path) -> None:
-    first = livelike.init(CLIENT_ID, storage="memory")
+def test_memory_storage_chosen_explicitly_with_ephemeral(emulator: Emulator, home: Path) -> None:
+    first = livelike.init(CLIENT_ID, storage="memory", ephemeral=True)
     second = livelike.init(CLIENT_ID, storage="memory")
     assert first.id == second.id
     assert not (home / "tokens").exists()
@@ -288,8 +295,12 @@ def test_save_failure_hands_back_the_new_profile(
     make_client: MakeClient, emulator: Emulator, home: Path
 ) -> None:
     class Unsaveable(FileBackend):
+        """The intent is written, then the disk fills up before the token is saved."""
+
         def put(self, key: StorageKey, record: livelike.TokenRecord) -> None:
-            raise OSError("disk full")
+            if record.intent is None:
+                raise OSError("disk full")
+            super().put(key, record)
 
     with pytest.raises(errors.ProfileNotSavedError) as caught:
         make_client(storage=Unsaveable(home)).init()

@@ -161,7 +161,7 @@ def test_storage_from_the_environment(
     emulator: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LIVELIKE_STORAGE", "memory")
-    livelike.init(CLIENT_ID)
+    livelike.init(CLIENT_ID, ephemeral=True)
     assert not (home / "tokens").exists()
     monkeypatch.setenv("LIVELIKE_STORAGE", "nosuch")
     with pytest.raises(errors.InvalidArgumentError, match="unknown storage backend 'nosuch'"):

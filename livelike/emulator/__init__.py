@@ -230,7 +230,9 @@ class Emulator:
 
         ``route`` is one of :data:`ROUTE_NAMES`. ``delay`` sleeps first; ``status``
         answers with that status (body ``{"detail": <reason>}`` unless ``body`` is
-        given, ``Retry-After`` from ``retry_after``); ``drop`` closes the connection
+        given; a string ``body`` is sent as an HTML page, ``""`` as an empty answer,
+        standing for a CDN's or a firewall's page; ``Retry-After`` from
+        ``retry_after``); ``drop`` closes the connection
         without a response. With ``when="after"`` the real work is done first (a
         profile is created) and then the status is sent or the connection dropped.
         Raises ValueError for an invalid fault.

@@ -531,9 +531,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_detail(code, message or _reason(code)))
 
     def _send(self, response: _Response) -> None:
-        payload = json.dumps(response.body).encode("utf-8")
+        # A fault's text body stands for a page that is not the API's answer (a CDN's or a
+        # firewall's HTML page; "" for an empty answer).
+        raw = isinstance(response.body, str)
+        payload = response.body.encode("utf-8") if raw else json.dumps(response.body).encode()
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/html; charset=utf-8" if raw else "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Request-Id", self._request_id)
         for name, value in response.headers.items():

@@ -1,0 +1,101 @@
+"""The key lock: what get-or-create holds for one key, whatever the storage chain.
+
+Three layers, always taken in this order (so two holders never deadlock):
+
+1. between the threads of this process: one of 256 striped re-entrant locks;
+2. between the processes of this host: an OS file lock
+   ``$LIVELIKE_HOME/locks/resolve-<key digest>.lock``, taken whatever
+   backends were chosen, so a process with ``LIVELIKE_STORAGE=sql`` and one
+   with the default chain still exclude each other;
+3. between hosts: the own lock of every writable backend of the chain whose
+   scope is ``"shared"`` (a PostgreSQL advisory lock, say), in chain order.
+
+The kernel drops the file lock if its holder dies. The lock is re-entrant in
+one thread: a nested hold of the same key takes nothing more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+
+from livelike.errors import InvalidArgumentError, StorageError
+from livelike.storage import StorageBackend, StorageKey
+
+__all__ = ["LOCK_TIMEOUT", "hold"]
+
+LOCK_TIMEOUT = 60.0
+"""Seconds a caller waits for another process's host lock before ``StorageError``
+(``LIVELIKE_LOCK_TIMEOUT`` overrides)."""
+TIMEOUT_VARIABLE = "LIVELIKE_LOCK_TIMEOUT"
+
+
+def _timeout() -> float:
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not raw:
+        return LOCK_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not (0 < seconds < float("inf")):
+        raise InvalidArgumentError(
+            f"{TIMEOUT_VARIABLE} must be a positive number of seconds, not {raw!r}"
+        )
+    return seconds
+
+
+_STRIPES = tuple(threading.RLock() for _ in range(256))
+_held = threading.local()
+
+
+def _thread_lock(key: StorageKey) -> threading.RLock:
+    return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
+
+
+def _held_here() -> set[str]:
+    held: set[str] | None = getattr(_held, "keys", None)
+    if held is None:
+        held = _held.keys = set()
+    return held
+
+
+@contextlib.contextmanager
+def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
+    """Hold ``key`` against threads, processes and, through the shared-scope
+    writable ``backends`` (in their order), other hosts.
+
+    Raises (on entering):
+        StorageError: a lock could not be taken (timeout, unwritable folder,
+            a backend's lock failed); nothing was looked up or created.
+    """
+    held = _held_here()
+    if key.digest in held:
+        yield
+        return
+    from livelike.backends.file import FileLock, default_home
+
+    with _thread_lock(key), contextlib.ExitStack() as stack:
+        path = default_home() / "locks" / f"resolve-{key.digest}.lock"
+        stack.enter_context(FileLock(path, timeout=_timeout(), backend="livelike", what=str(key)))
+        for backend in backends:
+            if backend.writable and backend.lock_scope == "shared":
+                _enter_shared(stack, key, backend)
+        held.add(key.digest)
+        try:
+            yield
+        finally:
+            held.discard(key.digest)
+
+
+def _enter_shared(stack: contextlib.ExitStack, key: StorageKey, backend: StorageBackend) -> None:
+    try:
+        stack.enter_context(backend.lock(key))
+    except StorageError:
+        raise
+    except Exception as exc:
+        raise StorageError(
+            f"storage backend {backend.name!r} could not lock {key}: {exc}", backend=backend.name
+        ) from exc
