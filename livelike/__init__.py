@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from livelike import _logging  # noqa: F401  (the NullHandler, and LIVELIKE_LOG)
 from livelike._version import __version__
 
 if TYPE_CHECKING:

@@ -170,9 +170,9 @@ class LiveLike:
             return self._transport
 
     def _config_cache(self) -> AppConfigCache:
-        from livelike.backends.file import default_home
+        from livelike._appconfig import cache_home
 
-        return AppConfigCache(default_home() / "cache", self.config_ttl)
+        return AppConfigCache(cache_home(), self.config_ttl)
 
     def _app_config(self) -> dict[str, Any]:
         config = self._config
