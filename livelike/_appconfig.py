@@ -1,6 +1,7 @@
 """A disk cache of each application's config, so a warm ``init`` makes one request.
 
-One JSON file per (API origin, client id) in ``$LIVELIKE_HOME/cache/``,
+One JSON file per (API origin, client id) in :func:`cache_home` (platformdirs'
+user cache folder, or ``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set),
 written atomically. The cache is only a shortcut: a file that cannot be read
 or written is ignored (logged at DEBUG), and a config whose profile URL stops
 working is dropped and fetched again by the client.
@@ -12,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,21 @@ from typing import Any
 logger = logging.getLogger("livelike")
 
 DEFAULT_TTL = 3600.0
+
+
+def cache_home() -> Path:
+    """Where livelike keeps caches (application configs, entry points).
+
+    ``$LIVELIKE_HOME/cache`` when ``LIVELIKE_HOME`` is set (everything stays under
+    it), else platformdirs' user cache folder for livelike: caches are not data,
+    and may be deleted at any time.
+    """
+    configured = os.environ.get("LIVELIKE_HOME")
+    if configured:
+        return Path(configured).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("livelike", appauthor=False))
 
 
 class AppConfigCache:

@@ -1,7 +1,8 @@
 """Entry-point discovery, cached on disk so a warm start skips ``importlib.metadata``.
 
 Scanning every installed distribution costs tens of milliseconds on each
-start. The result is cached in ``$LIVELIKE_HOME/cache/entry-points.json``,
+start. The result is cached in ``entry-points.json`` in the user cache folder
+(``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set),
 keyed by the interpreter, ``sys.path`` and the modification time of each of
 its entries: installing or removing a distribution changes its folder's
 time, which invalidates the cache. Set ``LIVELIKE_NO_PLUGIN_CACHE=1`` to
@@ -56,9 +57,9 @@ def _scan(group: str) -> list[EntryPoint]:
 
 
 def _cache_path() -> str:
-    from livelike.backends.file import default_home
+    from livelike._appconfig import cache_home
 
-    return str(default_home() / "cache" / "entry-points.json")
+    return str(cache_home() / "entry-points.json")
 
 
 def discover(group: str) -> list[EntryPoint]:
