@@ -31,16 +31,11 @@ def _path(key: StorageKey) -> Path:
 
 def remember(key: StorageKey, backend: str) -> None:
     """Note that ``key``'s token now lives in ``backend`` (failures are only logged)."""
-    from livelike.backends.file import private_dir, write_atomically
+    from livelike.files import write_note
 
-    path = _path(key)
     entry = {"key": key.as_dict(), "backend": backend, "saved_at": utcnow().isoformat()}
-    try:
-        private_dir(path.parent.parent)
-        private_dir(path.parent)
-        write_atomically(path, json.dumps(entry))
-    except OSError as exc:
-        logger.warning("could not note where the token for %s is saved: %s", key, exc)
+    what = f"the note of where the token for {key} is saved,"
+    write_note(_path(key), entry, what=what, level=logging.WARNING)
 
 
 def forget(key: StorageKey) -> None:

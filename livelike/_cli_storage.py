@@ -60,6 +60,7 @@ def backends(args: argparse.Namespace) -> None:
                 "readable": True,
                 "writable": backend.writable,
                 "persistent": backend.persistent,
+                "lock_scope": backend.lock_scope,
                 "viable": viability.viable,
                 "reason": viability.reason,
                 "status": status,
@@ -68,20 +69,26 @@ def backends(args: argparse.Namespace) -> None:
             }
         )
     failures = [{"plugin": f.plugin, "error": f.error} for f in registry.failures]
+    unknown = [{"plugin": f.plugin, "error": f.error} for f in registry.pending]
     if args.json:
-        print(json.dumps({"backends": rows, "failed_plugins": failures, "error": chain_error}))
+        out = {"backends": rows, "failed_plugins": failures, "unknown_hooks": unknown}
+        print(json.dumps({**out, "error": chain_error}))
         return
-    print(f"{'ORDER':<6}{'NAME':<10}{'DISTRIBUTION':<26}{'WRITE':<7}{'PROBE':>9}  STATUS")
+    print(
+        f"{'ORDER':<6}{'NAME':<10}{'DISTRIBUTION':<26}{'WRITE':<7}{'LOCK':<9}{'PROBE':>9}  STATUS"
+    )
     for row in rows:
         position = str(row["order"]) if row["order"] else "-"
         write = "yes" if row["writable"] else "no"
         dist = f"{row['distribution']} {row['version']}"
         print(
-            f"{position:<6}{row['name']:<10}{dist:<26}{write:<7}"
+            f"{position:<6}{row['name']:<10}{dist:<26}{write:<7}{row['lock_scope']:<9}"
             f"{row['probe_ms']:>7.1f}ms  {row['status']}"
         )
     for failure in failures:
         print(f"failed plugin {failure['plugin']}: {failure['error']}")
+    for failure in unknown:
+        print(f"plugin {failure['plugin']} {failure['error']}")
     if chain_error:
         print(f"error: {chain_error}")
 

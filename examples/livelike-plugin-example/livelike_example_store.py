@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import livelike
-from livelike.backends.file import FileLock, private_dir, write_atomically
 from livelike.errors import StorageError
+from livelike.files import FileLock, private_dir, write_atomically
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 
 DIR_VARIABLE = "LIVELIKE_EXAMPLE_DIR"

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from livelike.backends.file import LOCK_TIMEOUT, FileLock, default_home
 from livelike.errors import InvalidArgumentError, StorageError
+from livelike.files import LOCK_TIMEOUT, FileLock, default_home
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 from livelike_keyring._calls import call_with_timeout, unusable_reason
 
@@ -150,6 +150,7 @@ class KeyringBackend(StorageBackend):
     name: ClassVar[str] = _NAME
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 200
     lock_scope: LockScope = "host"
 
     def __init__(

@@ -140,7 +140,7 @@ class SQLBackend(StorageBackend):
         return target
 
     @property
-    def lock_scope(self) -> LockScope:  # type: ignore[override]
+    def lock_scope(self) -> LockScope:
         """``shared`` on a server database (an advisory lock all hosts see); ``host`` on SQLite."""
         try:
             return "host" if self._resolve().sqlite_path is not None else "shared"
