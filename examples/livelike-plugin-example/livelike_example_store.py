@@ -62,7 +62,7 @@ class DirectoryBackend(StorageBackend):
             raise StorageError(
                 f"example storage cannot read {path}: {exc}", backend=self.name
             ) from exc
-        if StorageKey.from_dict(data["key"]) != key:
+        if not isinstance(data, dict) or data.get("key") != key.as_dict():
             raise StorageError(f"example storage: {path} holds another key", backend=self.name)
         return TokenRecord.from_dict(data["record"])
 
@@ -75,20 +75,37 @@ class DirectoryBackend(StorageBackend):
             raise StorageError(f"example storage cannot save: {exc}", backend=self.name) from exc
 
     def delete(self, key: StorageKey) -> bool:
-        """Remove the file; True if there was one."""
+        """Move the file into ``forgotten/`` (the token is kept); True if there was one."""
+        path = self.folder / f"{key.digest}.json"
+        aside = self.folder / "forgotten" / f"{key.digest}.{os.urandom(4).hex()}.json"
         try:
-            (self.folder / f"{key.digest}.json").unlink()
+            private_dir(aside.parent)
+            os.replace(path, aside)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise StorageError(f"example storage cannot forget: {exc}", backend=self.name) from exc
         return True
 
     def keys(self) -> Iterator[StorageKey]:
-        """Every key with a file."""
-        if not self.folder.is_dir():
+        """Every key with a file; StorageError if the folder or a file cannot be read."""
+        try:  # os.listdir, not Path.glob: glob reads an unreadable folder as an empty one
+            names = sorted(n for n in os.listdir(self.folder) if n.endswith(".json"))
+        except FileNotFoundError:
             return
-        for path in sorted(self.folder.glob("*.json")):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            yield StorageKey.from_dict(data["key"])
+        except OSError as exc:
+            raise StorageError(f"example storage cannot list: {exc}", backend=self.name) from exc
+        for name in names:
+            try:
+                data = json.loads((self.folder / name).read_text(encoding="utf-8"))
+                key = StorageKey.from_dict(data["key"])
+            except FileNotFoundError:
+                continue  # deleted while listing
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise StorageError(
+                    f"example storage cannot read {self.folder / name}: {exc}", backend=self.name
+                ) from exc
+            yield key
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
         """A file lock in the folder, so processes never create twice."""

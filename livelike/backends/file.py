@@ -157,13 +157,19 @@ class FileBackend(StorageBackend):
         return True
 
     def keys(self) -> Iterator[StorageKey]:
-        """Every key with a readable token file."""
+        """Every key with a token file.
+
+        Raises:
+            StorageError: the folder or a file cannot be read or parsed.
+        """
         folder = self.home / "tokens"
-        try:
-            paths = sorted(folder.glob("*.json"))
+        try:  # not Path.glob: it reads an unreadable folder as an empty one
+            names = sorted(name for name in os.listdir(folder) if name.endswith(".json"))
+        except FileNotFoundError:
+            return
         except OSError as exc:
             raise self._fail("list saved tokens", None, folder, exc) from exc
-        for path in paths:
+        for path in (folder / name for name in names):
             data = self._read(path, None)
             if data is not None:
                 yield StorageKey.from_dict(data["key"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -10,10 +11,11 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.files import LOCK_TIMEOUT, FileLock, default_home
+from livelike.files import LOCK_TIMEOUT, FileLock
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
 from livelike_keyring._calls import call_with_timeout, unusable_reason
 
@@ -25,6 +27,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "FORMAT",
     "INDEX_USERNAME",
+    "LOCK_DIR_VARIABLE",
     "SERVICE_VARIABLE",
     "TIMEOUT_VARIABLE",
     "KeyringBackend",
@@ -38,6 +41,8 @@ DEFAULT_SERVICE = "livelike"
 SERVICE_VARIABLE = "LIVELIKE_KEYRING_SERVICE"
 DEFAULT_TIMEOUT = 5.0
 TIMEOUT_VARIABLE = "LIVELIKE_KEYRING_TIMEOUT"
+LOCK_DIR_VARIABLE = "LIVELIKE_KEYRING_LOCK_DIR"
+"""The folder of the keyring's lock files; default: the user's cache folder for livelike."""
 FORMAT = 1
 INDEX_USERNAME = "__index__"
 """The keyring username of the list of saved keys (a key's username is its hex digest)."""
@@ -399,14 +404,30 @@ class KeyringBackend(StorageBackend):
         )
         return value is not None
 
+    def lock_path(self, name: str) -> Path:
+        """The lock file ``name`` of this backend's keyring service.
+
+        The keyring is one per user of the host, whatever ``LIVELIKE_HOME`` a
+        process uses, so its locks live in one folder per user too:
+        ``$LIVELIKE_KEYRING_LOCK_DIR``, else the user's cache folder for
+        livelike (``~/.cache/livelike/keyring-locks`` on Linux).
+        """
+        configured = os.environ.get(LOCK_DIR_VARIABLE, "").strip()
+        if configured:
+            folder = Path(configured).expanduser()
+        else:
+            import platformdirs
+
+            folder = Path(platformdirs.user_cache_dir("livelike", appauthor=False))
+            folder /= "keyring-locks"
+        service = hashlib.sha256(self.service.encode("utf-8")).hexdigest()[:16]
+        return folder / f"{service}-{name}.lock"
+
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
-        """An OS file lock under ``$LIVELIKE_HOME/locks`` (the keyring has no locks of its
-        own); the kernel releases it if the holding process dies."""
+        """An OS file lock at :meth:`lock_path` (the keyring has no locks of its own),
+        reentrant in a thread; the kernel releases it if the holding process dies."""
         return FileLock(
-            default_home() / "locks" / f"keyring-{key.digest}.lock",
-            timeout=self.lock_timeout,
-            backend=self.name,
-            what=str(key),
+            self.lock_path(key.digest), timeout=self.lock_timeout, backend=self.name, what=str(key)
         )
 
     def describe(self) -> str:
@@ -438,7 +459,7 @@ class KeyringBackend(StorageBackend):
 
         try:
             with FileLock(
-                default_home() / "locks" / "keyring-index.lock",
+                self.lock_path("index"),
                 timeout=self.lock_timeout,
                 backend=self.name,
                 what="the keyring index",

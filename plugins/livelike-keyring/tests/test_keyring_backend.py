@@ -16,7 +16,7 @@ from livelike_keyring import KeyringBackend, _calls
 
 from livelike import _plugins
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.files import FileLock, default_home
+from livelike.files import FileLock
 from livelike.storage import StorageKey, TokenRecord
 
 KEY = StorageKey("https://keyring.example", "keyring-client", "default")
@@ -131,9 +131,7 @@ class TestIndex:
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         backend = KeyringBackend(lock_timeout=0.05)
-        held = FileLock(
-            default_home() / "locks" / "keyring-index.lock", timeout=1, backend="test", what="t"
-        )
+        held = FileLock(backend.lock_path("index"), timeout=1, backend="test", what="t")
         taken, release = threading.Event(), threading.Event()
 
         def holder() -> None:  # another thread holds the index lock (FileLock is reentrant)
