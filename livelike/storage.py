@@ -17,6 +17,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
@@ -25,7 +26,17 @@ import attrs
 
 from livelike.errors import StorageError
 
-__all__ = ["LockScope", "RetiredToken", "StorageBackend", "StorageKey", "TokenRecord", "utcnow"]
+__all__ = [
+    "ENTRY_FORMAT",
+    "LockScope",
+    "RetiredToken",
+    "StorageBackend",
+    "StorageKey",
+    "TokenRecord",
+    "decode_entry",
+    "encode_entry",
+    "utcnow",
+]
 
 LockScope = Literal["process", "host", "shared"]
 """What a backend's :meth:`StorageBackend.lock` excludes: other threads of one
@@ -152,6 +163,10 @@ class TokenRecord:
     profile: Mapping[str, Any] | None = attrs.field(default=None, repr=False, hash=False)
     fetched_at: datetime | None = None
 
+    def tokens(self) -> tuple[str, ...]:
+        """Every token this record holds, the current one first (to keep out of messages)."""
+        return (self.access_token, *(item.access_token for item in self.history))
+
     def with_snapshot(self, profile: Mapping[str, Any], fetched_at: datetime) -> TokenRecord:
         """This record with a new profile snapshot (token and history unchanged)."""
         return attrs.evolve(self, profile=dict(profile), fetched_at=fetched_at)
@@ -201,6 +216,59 @@ class TokenRecord:
             profile=snapshot if isinstance(snapshot, dict) else None,
             fetched_at=_time(fetched_at) if fetched_at else None,
         )
+
+
+ENTRY_FORMAT = 1
+"""The version of the entry :func:`encode_entry` writes."""
+
+
+def encode_entry(key: StorageKey, record: TokenRecord, *, indent: int | None = None) -> str:
+    """The JSON text a backend stores for ``key``: ``{"format": 1, "key": ..., "record": ...}``.
+
+    It holds the tokens: never log it. Compact unless ``indent`` is given.
+    """
+    data = {"format": ENTRY_FORMAT, "key": key.as_dict(), "record": record.as_dict()}
+    if indent is None:
+        return json.dumps(data, separators=(",", ":"))
+    return json.dumps(data, indent=indent)
+
+
+def _tokens_in(data: Any) -> list[str]:
+    """Every ``access_token`` string anywhere in parsed JSON."""
+    found: list[str] = []
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            if name == "access_token" and isinstance(value, str) and value:
+                found.append(value)
+            else:
+                found.extend(_tokens_in(value))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(_tokens_in(item))
+    return found
+
+
+def decode_entry(text: str) -> tuple[StorageKey, TokenRecord]:
+    """The key and record in :func:`encode_entry` output; check the key is the one you asked for.
+
+    Raises:
+        ValueError: the text is not an entry; its message never holds a token.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != ENTRY_FORMAT:
+        raise ValueError("not a livelike token entry")
+    stored, record = data.get("key"), data.get("record")
+    if not isinstance(stored, dict) or not isinstance(record, dict):
+        raise ValueError("the entry has no key and record")
+    try:
+        return StorageKey.from_dict(stored), TokenRecord.from_dict(record)
+    except (ValueError, TypeError, AttributeError) as exc:
+        from livelike.files import scrub
+
+        raise ValueError(scrub(str(exc), *_tokens_in(data))) from None
 
 
 class StorageBackend(abc.ABC):

@@ -162,3 +162,17 @@ def test_default_home_follows_the_environment(home: Path, monkeypatch: pytest.Mo
     assert files.default_home() == home
     monkeypatch.setenv("LIVELIKE_HOME", os.fspath(home / "elsewhere"))
     assert files.default_home() == home / "elsewhere"
+
+
+def test_one_entry_format_round_trips_and_its_errors_hide_tokens() -> None:
+    from livelike.storage import decode_entry, encode_entry
+
+    record = TokenRecord("entry-token-1").replaced_by("entry-token-2", "p", "replaced")
+    assert decode_entry(encode_entry(KEY, record)) == (KEY, record)
+    assert record.tokens() == ("entry-token-2", "entry-token-1")
+    broken = encode_entry(KEY, record).replace('"saved_at":"', '"saved_at":"entry-token-2 ')
+    with pytest.raises(ValueError, match="Invalid isoformat") as caught:
+        decode_entry(broken)
+    assert "entry-token" not in str(caught.value)
+    with pytest.raises(ValueError, match="not a livelike token entry"):
+        decode_entry('{"format": 2}')

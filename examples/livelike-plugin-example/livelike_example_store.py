@@ -6,7 +6,6 @@ Registered through the ``livelike`` entry-point group as ``example``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,7 +14,14 @@ from typing import ClassVar
 import livelike
 from livelike.errors import StorageError
 from livelike.files import FileLock, private_dir, write_atomically
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+from livelike.storage import (
+    LockScope,
+    StorageBackend,
+    StorageKey,
+    TokenRecord,
+    decode_entry,
+    encode_entry,
+)
 
 DIR_VARIABLE = "LIVELIKE_EXAMPLE_DIR"
 
@@ -31,7 +37,8 @@ def default_folder() -> Path:
 
 
 class DirectoryBackend(StorageBackend):
-    """Saves ``{"key": ..., "record": ...}`` as ``<folder>/<key digest>.json``."""
+    """Saves livelike's entry (:func:`~livelike.storage.encode_entry`) as
+    ``<folder>/<key digest>.json``."""
 
     name: ClassVar[str] = "example"
     writable: ClassVar[bool] = True
@@ -55,22 +62,23 @@ class DirectoryBackend(StorageBackend):
         """The record, None if there is no file; StorageError if it cannot be read."""
         path = self.folder / f"{key.digest}.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            stored, record = decode_entry(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             raise StorageError(
                 f"example storage cannot read {path}: {exc}", backend=self.name
             ) from exc
-        if not isinstance(data, dict) or data.get("key") != key.as_dict():
+        if stored != key:
             raise StorageError(f"example storage: {path} holds another key", backend=self.name)
-        return TokenRecord.from_dict(data["record"])
+        return record
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Write the file atomically (0600 in a 0700 folder)."""
-        text = json.dumps({"key": key.as_dict(), "record": record.as_dict()})
         try:
-            write_atomically(private_dir(self.folder) / f"{key.digest}.json", text)
+            write_atomically(
+                private_dir(self.folder) / f"{key.digest}.json", encode_entry(key, record)
+            )
         except OSError as exc:
             raise StorageError(f"example storage cannot save: {exc}", backend=self.name) from exc
 
@@ -97,11 +105,10 @@ class DirectoryBackend(StorageBackend):
             raise StorageError(f"example storage cannot list: {exc}", backend=self.name) from exc
         for name in names:
             try:
-                data = json.loads((self.folder / name).read_text(encoding="utf-8"))
-                key = StorageKey.from_dict(data["key"])
+                key, _ = decode_entry((self.folder / name).read_text(encoding="utf-8"))
             except FileNotFoundError:
                 continue  # deleted while listing
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError) as exc:
                 raise StorageError(
                     f"example storage cannot read {self.folder / name}: {exc}", backend=self.name
                 ) from exc

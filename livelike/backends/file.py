@@ -11,12 +11,11 @@ file into ``forgotten/`` rather than erasing the token.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from livelike.errors import StorageError
 
@@ -32,7 +31,15 @@ from livelike.files import (
     write_atomically,
 )
 from livelike.hookspecs import hookimpl
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+from livelike.storage import (
+    ENTRY_FORMAT,
+    LockScope,
+    StorageBackend,
+    StorageKey,
+    TokenRecord,
+    decode_entry,
+    encode_entry,
+)
 
 __all__ = [
     "FORMAT",
@@ -48,7 +55,7 @@ __all__ = [
     "write_atomically",
 ]
 
-FORMAT = 1
+FORMAT = ENTRY_FORMAT
 
 
 class FileBackend(StorageBackend):
@@ -80,7 +87,7 @@ class FileBackend(StorageBackend):
     ) -> StorageError:
         return path_failure(self.name, action, key, path, exc)
 
-    def _read(self, path: Path, key: StorageKey | None) -> dict[str, Any] | None:
+    def _read(self, path: Path, key: StorageKey | None) -> tuple[StorageKey, TokenRecord] | None:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -88,11 +95,7 @@ class FileBackend(StorageBackend):
         except OSError as exc:
             raise self._fail("read the saved token", key, path, exc) from exc
         try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("not a livelike token file")
-            StorageKey.from_dict(data.get("key", {}))
-            TokenRecord.from_dict(data.get("record", {}))
+            return decode_entry(text)
         except ValueError as exc:
             hint = "`livelike token forget`"
             if key is not None:
@@ -105,7 +108,6 @@ class FileBackend(StorageBackend):
                 "or repair it by hand.",
                 backend=self.name,
             ) from exc
-        return data
 
     def get(self, key: StorageKey) -> TokenRecord | None:
         """The record in the key's file, None if there is no file.
@@ -114,14 +116,14 @@ class FileBackend(StorageBackend):
             StorageError: the file exists but cannot be read or parsed.
         """
         path = self.path_for(key)
-        data = self._read(path, key)
-        if data is None:
+        entry = self._read(path, key)
+        if entry is None:
             return None
-        if StorageKey.from_dict(data["key"]) != key:
+        if entry[0] != key:
             raise StorageError(
                 f"file storage found a token file for another key at {path}", backend=self.name
             )
-        return TokenRecord.from_dict(data["record"])
+        return entry[1]
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Write the record atomically, file 0600 in a 0700 folder.
@@ -130,9 +132,7 @@ class FileBackend(StorageBackend):
             StorageError: the folder or file cannot be written (read-only, full disk...).
         """
         path = self.path_for(key)
-        text = json.dumps(
-            {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()}, indent=2
-        )
+        text = encode_entry(key, record, indent=2)
         try:
             private_dir(self.home)
             private_dir(path.parent)
@@ -170,9 +170,9 @@ class FileBackend(StorageBackend):
         except OSError as exc:
             raise self._fail("list saved tokens", None, folder, exc) from exc
         for path in (folder / name for name in names):
-            data = self._read(path, None)
-            if data is not None:
-                yield StorageKey.from_dict(data["key"])
+            entry = self._read(path, None)
+            if entry is not None:
+                yield entry[0]
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
         """An OS file lock beside the data; released by the kernel if the holder dies."""
