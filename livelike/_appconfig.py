@@ -73,20 +73,15 @@ class AppConfigCache:
         """Save a freshly fetched config (failures are logged, never raised)."""
         if self.ttl <= 0:
             return
-        from livelike.backends.file import private_dir, write_atomically
+        from livelike.files import write_note
 
-        path = self._path(api_origin, client_id)
         entry = {
             "api_origin": api_origin,
             "client_id": client_id,
             "fetched_at": time.time(),
             "config": config,
         }
-        try:
-            private_dir(self.folder)
-            write_atomically(path, json.dumps(entry))
-        except OSError as exc:
-            logger.debug("could not write the config cache %s: %s", path, exc)
+        write_note(self._path(api_origin, client_id), entry, what="the config cache")
 
     def drop(self, api_origin: str, client_id: str) -> None:
         """Forget a config that stopped working."""

@@ -103,11 +103,11 @@ def backend_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | 
                 "readable": True,
                 "writable": backend.writable,
                 "persistent": backend.persistent,
+                "lock_scope": backend.lock_scope,
                 "viable": viability.viable,
                 "reason": viability.reason,
                 "status": status,
                 "probe_ms": round(viability.seconds * 1000, 3),
-                "lock_scope": backend.lock_scope,
                 "location": backend.describe(),
             }
         )
@@ -121,6 +121,7 @@ def backends(args: argparse.Namespace) -> int:
     registry = _registry()
     failures = [{"plugin": f.plugin, "error": f.error} for f in registry.failures]
     filtered = filtered_plugins()
+    unknown = [{"plugin": f.plugin, "error": f.error} for f in registry.pending]
     status = 1 if chain_error else 0
     if args.json:
         emit(
@@ -128,6 +129,7 @@ def backends(args: argparse.Namespace) -> int:
                 "backends": rows,
                 "failed_plugins": failures,
                 "filtered_plugins": filtered,
+                "unknown_hooks": unknown,
                 "chain_error": chain_error,
             }
         )
@@ -150,6 +152,8 @@ def backends(args: argparse.Namespace) -> int:
             f"filtered plugin {plugin['plugin']} ({plugin['distribution']} {plugin['version']}): "
             f"not loaded, {LOAD_VARIABLE}={os.environ.get(LOAD_VARIABLE, '')!r}"
         )
+    for failure in unknown:
+        print(f"plugin {failure['plugin']} {failure['error']}")
     if chain_error:
         print(f"error: {chain_error}")
     return status

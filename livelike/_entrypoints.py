@@ -85,15 +85,11 @@ def discover(group: str) -> list[EntryPoint]:
 def _save(path: str, fingerprint: list[list[object]], group: str, found: list[EntryPoint]) -> None:
     from pathlib import Path
 
-    from livelike.backends.file import private_dir, write_atomically
+    from livelike.files import write_note
 
     entry = {
         "format": FORMAT,
         "fingerprint": fingerprint,
         "groups": {group: [[e.name, e.value, e.distribution, e.version] for e in found]},
     }
-    try:
-        private_dir(Path(path).parent)
-        write_atomically(Path(path), json.dumps(entry))
-    except OSError as exc:
-        logger.debug("could not write the entry-point cache %s: %s", path, exc)
+    write_note(Path(path), entry, what="the entry-point cache")

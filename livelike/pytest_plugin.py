@@ -34,6 +34,14 @@ if TYPE_CHECKING:
 __all__ = ["livelike_emulator", "livelike_emulator_server", "livelike_isolated"]
 
 
+_OUTSIDE = {name: value for name, value in os.environ.items() if name.startswith("LIVELIKE_")}
+"""The ``LIVELIKE_*`` variables pytest started with (this plugin loads before any test)."""
+
+
+def _from_outside(name: str) -> bool:
+    return name in _OUTSIDE and os.environ.get(name) == _OUTSIDE[name]
+
+
 @pytest.fixture(scope="session")
 def livelike_emulator_server() -> Iterator[Emulator]:
     """One emulator for the whole test session (in memory, any client id).
@@ -66,17 +74,20 @@ def livelike_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     Every ``LIVELIKE_*`` variable from outside is removed, the user's config
     file is hidden (``LIVELIKE_CONFIG`` points at a missing file), and the
     loaded plugins and the default client of ``livelike.init`` are reset
-    before and after the test. Plugins installed in the environment still
-    load; set ``LIVELIKE_LOAD_PLUGINS`` in your test to change that.
+    before and after the test. A ``LIVELIKE_*`` variable a fixture of the
+    test set before this one ran is kept (so is its ``LIVELIKE_HOME``, if it
+    chose one). Plugins installed in the environment still load; set
+    ``LIVELIKE_LOAD_PLUGINS`` in your test to change that.
     """
     from livelike import _api, _plugins
 
     for name in list(os.environ):
-        if name.startswith("LIVELIKE_"):
+        if name.startswith("LIVELIKE_") and _from_outside(name):
             monkeypatch.delenv(name)
-    home = tmp_path / "livelike-home"
+    home = Path(os.environ.get("LIVELIKE_HOME") or tmp_path / "livelike-home")
     monkeypatch.setenv("LIVELIKE_HOME", str(home))
-    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "livelike-config-absent.toml"))
+    if "LIVELIKE_CONFIG" not in os.environ:
+        monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "livelike-config-absent.toml"))
     _api.reset()
     _plugins.reset_registry()
     yield home
