@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -130,6 +131,16 @@ def test_backends_command_reports_a_misspelt_hook_name(site: Path) -> None:
         "plugin subset implements unknown hook 'livelike_register_storag' "
         "(did you mean 'livelike_register_storage'?)" in result.stdout
     )
+
+
+def test_backends_command_shows_what_each_lock_excludes() -> None:
+    result = run_python("from livelike.cli import main; main(['backends', '--json'])", {})
+    assert result.returncode == 0, result.stderr
+    scopes = {row["name"]: row["lock_scope"] for row in json.loads(result.stdout)["backends"]}
+    assert scopes == {"env": "process", "file": "host", "memory": "process"}
+    text = run_python("from livelike.cli import main; main(['backends'])", {}).stdout
+    assert "LOCK" in text.splitlines()[0]
+    assert any(line.split()[1:2] == ["file"] and " host " in line for line in text.splitlines())
 
 
 def test_third_party_plugin_is_discovered_and_used(
