@@ -63,6 +63,12 @@ class Profile:
     source: str = attrs.field(default="service", eq=False)
     fetched_at: datetime | None = attrs.field(default=None, eq=False)
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle and copy support: ``data`` is a read-only view, rebuilt on load."""
+        fields = attrs.asdict(self, recurse=False)
+        fields["data"] = dict(self.data)
+        return (_rebuild, (fields,))
+
     @classmethod
     def from_json(
         cls,
@@ -100,3 +106,9 @@ class Profile:
             source=source,
             fetched_at=fetched_at or datetime.now(timezone.utc),
         )
+
+
+def _rebuild(fields: dict[str, Any]) -> Profile:
+    """Unpickle a :class:`Profile` (``data`` becomes a read-only view again)."""
+    data = fields.pop("data", {})
+    return Profile(data=MappingProxyType(dict(data)), **fields)
