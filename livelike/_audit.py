@@ -37,7 +37,8 @@ def append(profile_id: str, key: StorageKey, reason: str, path: Path | None = No
         **key.as_dict(),
         "reason": reason,
     }
-    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    # ASCII escapes keep U+2028, U+0085 and the like from splitting the line for readers.
+    line = (json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii")
     private_dir(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -47,15 +48,19 @@ def append(profile_id: str, key: StorageKey, reason: str, path: Path | None = No
 
 
 def entries(path: Path | None = None) -> Iterator[dict[str, Any]]:
-    """Every entry of the audit log, oldest first; unreadable lines are skipped."""
+    """Every entry of the audit log, oldest first; unreadable lines are skipped.
+
+    Lines end only at ``\n`` (not at U+2028 or U+0085 inside a value), and
+    bytes that are not UTF-8 are read as U+FFFD rather than failing the read.
+    """
     target = path or audit_path()
     try:
-        lines = target.read_text(encoding="utf-8").splitlines()
+        data = target.read_bytes()
     except FileNotFoundError:
         return
-    for line in lines:
+    for raw in data.split(b"\n"):
         try:
-            entry = json.loads(line)
+            entry = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError:
             continue
         if isinstance(entry, dict):

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from livelike import _config
+from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
 
@@ -99,13 +100,14 @@ class StorageChain:
                 failures.append((backend, exc))
                 continue
             if record is not None:
+                check.saved_token(record.access_token, backend.name)
                 for failed, error in failures:
                     logger.warning(
                         "storage backend %r was unavailable for %s (%s); using the token "
                         "found in %r",
                         failed.name,
                         key,
-                        error,
+                        check.scrub(str(error), record),
                         backend.name,
                     )
                 return Found(backend, record)
@@ -132,14 +134,17 @@ class StorageChain:
             raise StorageError(f"no writable storage backend to save the token for {key}")
         try:
             target.put(key, record)
-        except StorageError:
-            raise
         except Exception as exc:
-            raise StorageError(
-                f"storage backend {target.name!r} could not save the token for {key}: {exc}",
-                backend=target.name,
-            ) from exc
-        return target
+            failure = exc
+        else:
+            return target
+        text = check.scrub(str(failure), record)
+        message = f"storage backend {target.name!r} could not save the token for {key}: {text}"
+        if text != str(failure):  # the plugin's message held a token: keep it out of the chain
+            raise StorageError(message, backend=target.name)
+        if isinstance(failure, StorageError):
+            raise failure
+        raise StorageError(message, backend=target.name) from failure
 
     @contextlib.contextmanager
     def lock(self, key: StorageKey) -> Iterator[None]:

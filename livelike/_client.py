@@ -316,13 +316,8 @@ class LiveLike:
             return self._set_current(profile, subject)
         chain = self._storage()
         found = chain.find(key)
-        if found is not None and not validate and found.record.profile is not None:
-            snapshot = Profile.from_json(
-                found.record.profile,
-                access_token=found.record.access_token,
-                source="cached",
-                fetched_at=found.record.fetched_at,
-            )
+        snapshot = Profile.from_snapshot(found.record) if found and not validate else None
+        if snapshot is not None:  # None too for an unusable snapshot: ask the service
             return self._set_current(snapshot, subject)
         valid = self._validate_saved(found) if found is not None else None
         if found is not None and valid is not None:
@@ -355,7 +350,11 @@ class LiveLike:
                     return
                 found.backend.put(key, current.with_snapshot(profile.data, _fetched(profile)))
         except Exception as exc:
-            logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
+            logger.warning(
+                "could not refresh the saved profile snapshot for %s: %s",
+                key,
+                check.scrub(str(exc), record),
+            )
 
     def _validate_saved(self, found: Found) -> Profile | None:
         """The saved token's profile; None when rejected and it may be replaced."""

@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from livelike.storage import TokenRecord
+
 __all__ = ["Profile"]
 
 
@@ -20,6 +22,13 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A naive time (a hand-edited file, some databases) read as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
 
 
 def _optional_str(value: Any) -> str | None:
@@ -68,6 +77,25 @@ class Profile:
         fields = attrs.asdict(self, recurse=False)
         fields["data"] = dict(self.data)
         return (_rebuild, (fields,))
+
+    @classmethod
+    def from_snapshot(cls, record: TokenRecord) -> Profile | None:
+        """The profile snapshot saved in ``record`` (``source="cached"``), or None.
+
+        None also when the snapshot is unusable (not an object, no id): it is
+        only a cache, so the caller asks the service instead.
+        """
+        if record.profile is None:
+            return None
+        try:
+            return cls.from_json(
+                record.profile,
+                access_token=record.access_token,
+                source="cached",
+                fetched_at=_aware(record.fetched_at),
+            )
+        except ValueError:
+            return None
 
     @classmethod
     def from_json(

@@ -129,7 +129,7 @@ class FileBackend(StorageBackend):
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise self._fail("read the saved token", key, path, exc) from exc
         try:
             data = json.loads(text)
@@ -137,7 +137,7 @@ class FileBackend(StorageBackend):
                 raise ValueError("not a livelike token file")
             StorageKey.from_dict(data.get("key", {}))
             TokenRecord.from_dict(data.get("record", {}))
-        except ValueError as exc:
+        except (ValueError, TypeError, AttributeError) as exc:  # wrong types in a hand edit
             hint = "`livelike token forget`"
             if key is not None:
                 hint = (
