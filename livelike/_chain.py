@@ -16,13 +16,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
-from livelike import _config
+from livelike import _config, _locks
 from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
@@ -36,12 +35,6 @@ STORAGE_VARIABLE = "LIVELIKE_STORAGE"
 BUILTIN_ORDER = ("env", "keyring", "file")
 
 StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
-
-_STRIPES = tuple(threading.RLock() for _ in range(256))
-
-
-def _thread_lock(key: StorageKey) -> threading.RLock:
-    return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
 
 
 def _joins(backend: StorageBackend) -> bool:
@@ -150,7 +143,7 @@ class StorageChain:
     def lock(self, key: StorageKey) -> Iterator[None]:
         """Exclude other threads, and through the primary's lock other processes,
         from get-or-create for ``key``."""
-        with _thread_lock(key):
+        with _locks.held(key):
             primary = self.primary
             if primary is None:
                 yield
