@@ -30,13 +30,29 @@ def audit_path() -> Path:
 
 def append(profile_id: str, key: StorageKey, reason: str, path: Path | None = None) -> None:
     """Append one creation to the audit log (one ``write`` of one line, O_APPEND)."""
+    _write({"profile_id": profile_id, **key.as_dict(), "reason": reason}, path)
+
+
+def note(
+    event: str,
+    profile_id: str | None,
+    key: StorageKey,
+    reason: str,
+    path: Path | None = None,
+    **details: str,
+) -> None:
+    """Append an event other than a creation, e.g. a retired token a backend dropped.
+
+    It is one line like a creation's, with an ``event`` field (never a token);
+    :func:`entries` leaves such lines out unless asked for them.
+    """
+    entry = {"event": event, "profile_id": profile_id, **key.as_dict(), "reason": reason}
+    _write({**entry, **details}, path)
+
+
+def _write(fields: dict[str, Any], path: Path | None) -> None:
     target = path or audit_path()
-    entry = {
-        "time": utcnow().isoformat(),
-        "profile_id": profile_id,
-        **key.as_dict(),
-        "reason": reason,
-    }
+    entry = {"time": utcnow().isoformat(), **fields}
     # ASCII escapes keep U+2028, U+0085 and the like from splitting the line for readers.
     line = (json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii")
     private_dir(target.parent)
@@ -47,10 +63,12 @@ def append(profile_id: str, key: StorageKey, reason: str, path: Path | None = No
         os.close(fd)
 
 
-def entries(path: Path | None = None) -> Iterator[dict[str, Any]]:
-    """Every entry of the audit log, oldest first; unreadable lines are skipped.
+def entries(path: Path | None = None, *, every: bool = False) -> Iterator[dict[str, Any]]:
+    """Every creation in the audit log (``every``: every line), oldest first.
 
-    Lines end only at ``\n`` (not at U+2028 or U+0085 inside a value), and
+    Unreadable lines are skipped.
+
+    Lines end only at a newline byte (not at U+2028 or U+0085 inside a value), and
     bytes that are not UTF-8 are read as U+FFFD rather than failing the read.
     """
     target = path or audit_path()
@@ -63,7 +81,7 @@ def entries(path: Path | None = None) -> Iterator[dict[str, Any]]:
             entry = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError:
             continue
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and (every or "event" not in entry):
             yield entry
 
 

@@ -11,9 +11,12 @@ file into ``forgotten/`` rather than erasing the token.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +25,8 @@ from typing import Any, ClassVar
 from livelike.errors import StorageError
 from livelike.hookspecs import hookimpl
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+
+logger = logging.getLogger("livelike")
 
 HOME_VARIABLE = "LIVELIKE_HOME"
 FORMAT = 1
@@ -39,15 +44,49 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("livelike", appauthor=False))
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) or tighten it to 0700 if it is looser."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+def private_dir(path: Path, *, own: bool = False) -> Path:
+    """Create ``path`` and its missing parents (mode 0700), or check the existing folder.
+
+    Only folders created here are chmodded, and, with ``own``, the SDK's own
+    subfolders (``tokens/``, ``locks/``, ``forgotten/``) when they are looser
+    than 0700. A folder that others can write to (group or world writable,
+    e.g. ``/tmp``'s 1777) or that another user owns is refused, never changed.
+
+    Raises:
+        PermissionError: the folder is not private; ``strerror`` says why.
+        OSError: the folder cannot be created.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # whatever the umask: this folder is the SDK's
+    if path in missing or not hasattr(os, "getuid"):  # Windows: no POSIX modes to check
+        return path
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.getuid():
+        raise _not_private(path, f"it is owned by another user (uid {info.st_uid})")
+    if mode & 0o022:
+        raise _not_private(path, f"others can write to it (mode {mode:o})")
+    if own and mode & 0o077:
         path.chmod(0o700)
     return path
 
 
+def _not_private(path: Path, why: str) -> PermissionError:
+    return PermissionError(
+        errno.EPERM,
+        f"{path} is not a private folder: {why}, so tokens kept there could be read, "
+        f"swapped or removed; use a folder only you can write to (set {HOME_VARIABLE}, "
+        "or chmod 700 it yourself); livelike changes the mode only of folders it created",
+        str(path),
+    )
+
+
 def _fsync_dir(path: Path) -> None:
+    if sys.platform == "win32":  # a folder cannot be opened there; NTFS journals the rename
+        return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
@@ -131,6 +170,7 @@ class FileBackend(StorageBackend):
             return None
         except (OSError, UnicodeDecodeError) as exc:
             raise self._fail("read the saved token", key, path, exc) from exc
+        self._check_owner(path, key)
         try:
             data = json.loads(text)
             if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -150,6 +190,31 @@ class FileBackend(StorageBackend):
                 backend=self.name,
             ) from exc
         return data
+
+    def _check_owner(self, path: Path, key: StorageKey | None) -> None:
+        """Refuse a token file another user owns; tighten one that others can read."""
+        if not hasattr(os, "getuid"):
+            return
+        try:
+            info = path.stat()
+            if info.st_uid != os.getuid():
+                raise StorageError(
+                    f"file storage refuses the token file for {key or 'a key'}: {path} is "
+                    f"owned by another user (uid {info.st_uid}), who could have planted or "
+                    "read it. Remove it, or give it to this user (chown) if it is yours.",
+                    backend=self.name,
+                )
+            mode = stat.S_IMODE(info.st_mode)
+            if mode & 0o077:
+                path.chmod(0o600)
+                logger.warning(
+                    "file storage: the token file %s was open to other users (mode %o); "
+                    "it is now 0600",
+                    path,
+                    mode,
+                )
+        except OSError as exc:
+            raise self._fail("check the saved token's file", key, path, exc) from exc
 
     def get(self, key: StorageKey) -> TokenRecord | None:
         """The record in the key's file, None if there is no file.
@@ -179,7 +244,7 @@ class FileBackend(StorageBackend):
         )
         try:
             private_dir(self.home)
-            private_dir(path.parent)
+            private_dir(path.parent, own=True)
             write_atomically(path, text + "\n")
         except OSError as exc:
             raise self._fail("save the token", key, path, exc) from exc
@@ -194,7 +259,8 @@ class FileBackend(StorageBackend):
             target_dir / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{os.urandom(3).hex()}.json"
         )
         try:
-            private_dir(target_dir)
+            private_dir(self.home)
+            private_dir(target_dir, own=True)
             os.replace(path, target)
         except OSError as exc:
             raise self._fail("move the token file aside", key, path, exc) from exc
@@ -246,7 +312,7 @@ class FileLock:
 
         try:
             private_dir(self.path.parent.parent)
-            private_dir(self.path.parent)
+            private_dir(self.path.parent, own=True)
             self._lock = filelock.FileLock(str(self.path), timeout=self.timeout, mode=0o600)
             self._lock.acquire()
         except filelock.Timeout as exc:

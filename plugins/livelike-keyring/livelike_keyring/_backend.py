@@ -8,13 +8,15 @@ import logging
 import math
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from livelike import _audit
 from livelike.backends.file import LOCK_TIMEOUT, FileLock, default_home
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+from livelike.storage import LockScope, RetiredToken, StorageBackend, StorageKey, TokenRecord
 from livelike_keyring._calls import call_with_timeout, unusable_reason
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ TIMEOUT_VARIABLE = "LIVELIKE_KEYRING_TIMEOUT"
 FORMAT = 1
 INDEX_USERNAME = "__index__"
 """The keyring username of the list of saved keys (a key's username is its hex digest)."""
+ENTRY_LIMIT = 2560
+"""Bytes Windows Credential Manager keeps in one entry (it stores the text as UTF-16)."""
 
 _NAME = "keyring"
 
@@ -89,6 +93,37 @@ def _scrub(text: str, hidden: Iterable[str]) -> tuple[str, bool]:
             text = text.replace(secret, "<token>")
             found = True
     return text, found
+
+
+def _entry_text(key: StorageKey, record: TokenRecord) -> str:
+    return json.dumps(
+        {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()},
+        separators=(",", ":"),
+    )
+
+
+def _fitted(key: StorageKey, record: TokenRecord) -> tuple[TokenRecord, list[RetiredToken]]:
+    """``record`` small enough for one Windows Credential Manager entry, and what was dropped.
+
+    On Windows the profile snapshot (a cache) goes first, then retired tokens,
+    oldest first; elsewhere the record is kept whole.
+    """
+    dropped: list[RetiredToken] = []
+    if sys.platform != "win32":
+        return record, dropped
+    while len(_entry_text(key, record).encode("utf-16-le")) > ENTRY_LIMIT:
+        if record.profile is not None:
+            record = TokenRecord(
+                record.access_token, record.profile_id, record.saved_at, record.history
+            )
+        elif record.history:
+            dropped.append(record.history[0])
+            record = TokenRecord(
+                record.access_token, record.profile_id, record.saved_at, record.history[1:]
+            )
+        else:
+            break  # the token alone is too long: the keyring's own error will say so
+    return record, dropped
 
 
 def _index_keys(raw: str | None) -> list[StorageKey] | None:
@@ -322,18 +357,41 @@ class KeyringBackend(StorageBackend):
                 or did not keep the entry. A failure to update the index is only logged.
         """
         service = self.service
-        value = json.dumps(
-            {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()},
-            separators=(",", ":"),
-        )
+        whole = record
+        record, dropped = _fitted(key, record)
+        value = _entry_text(key, record)
 
         def save(active: Keyring) -> None:
             active.set_password(service, key.digest, value)
             if active.get_password(service, key.digest) != value:
                 raise _Refused("the keyring accepted the entry but did not keep it")
 
-        self._run(f"save the token for {key}", save, _record_tokens(record))
+        self._run(f"save the token for {key}", save, _record_tokens(whole))
+        if dropped:
+            self._note_dropped(key, dropped)
         self._update_index(service, key, present=True)
+
+    def _note_dropped(self, key: StorageKey, dropped: list[RetiredToken]) -> None:
+        """Log, and note in the audit log, the retired tokens a full entry could not keep."""
+        reason = f"dropped from the keyring entry, which holds at most {ENTRY_LIMIT} bytes"
+        logger.warning(
+            "keyring storage: %d retired token(s) of %s were %s (oldest first; noted in "
+            "the audit log)",
+            len(dropped),
+            key,
+            reason,
+        )
+        for old in dropped:
+            try:
+                _audit.note(
+                    "retired token dropped",
+                    old.profile_id,
+                    key,
+                    reason,
+                    retired_at=old.retired_at.isoformat(),
+                )
+            except OSError as exc:
+                logger.warning("could not note the dropped token in the audit log: %s", exc)
 
     def delete(self, key: StorageKey) -> bool:
         """Move the entry for ``key`` aside (the token is kept, under username
