@@ -30,16 +30,12 @@ from types import TracebackType
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from livelike.emulator._server import (
-    CLIENT_ID_PATTERN,
-    ROUTE_NAMES,
-    EmulatorHTTPServer,
-    EmulatorState,
-    parse_fault,
-)
+from livelike.emulator._faults import ROUTE_NAMES, parse_fault
+from livelike.emulator._server import EmulatorHTTPServer
+from livelike.emulator._state import DEFAULT_CLIENT_ID, EmulatorState
 from livelike.emulator._store import ProfileStore
 
-__all__ = ["ROUTE_NAMES", "Emulator", "EmulatorClient", "serve"]
+__all__ = ["DEFAULT_CLIENT_ID", "ROUTE_NAMES", "Emulator", "EmulatorClient", "serve"]
 
 _API_SUFFIX = "/api/v1"
 
@@ -71,18 +67,53 @@ def _fault_spec(
     return spec
 
 
+def check_public_url(url: str) -> str:
+    """Return ``url`` (``http(s)://host[:port]``) without a trailing slash, or raise ValueError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"invalid public URL {url!r}: {exc}") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(f"invalid public URL {url!r}: use http(s)://host[:port], nothing more")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_port(port: object) -> int:
+    """Return ``port`` if it is a TCP port number (0 picks a free port), else raise ValueError."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ValueError(f"invalid port {port!r}: use 0 (a free port) to 65535")
+    return port
+
+
 class Emulator:
     """An in-process LiveLike profile API emulator.
 
     ``port=0`` picks a free port. ``db`` is a SQLite file path that keeps
     profiles (and the token signing secret) across restarts; by default
-    everything lives in memory. ``client_ids`` restricts the accepted client
-    ids (others get 404); by default any well-formed client id is accepted.
+    everything lives in memory.
+
+    Client ids: only registered ones are served, as on the real service,
+    where a typo in a client id answers 404. :data:`DEFAULT_CLIENT_ID`
+    (``"demo"``) is always registered; ``client_ids`` and :meth:`add_client`
+    register more; ``any_client_id=True`` serves every well-formed client id.
+
+    Config and profile URLs point back at the address each request was sent
+    to (its ``Host`` header), or at ``public_url`` (``http(s)://host[:port]``)
+    when given. ``control_token`` protects the ``/_emulator/`` control routes
+    (send it as ``Authorization: Bearer``; :class:`EmulatorClient` does).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`::
 
-        with Emulator() as emulator:
-            requests.get(f"{emulator.url}/applications/my-client-id")
+        with Emulator(client_ids=["my-client-id"]) as emulator:
+            requests.get(f"{emulator.url}/applications/my-client-id/")
     """
 
     def __init__(
@@ -91,17 +122,25 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         db: str | None = None,
-        client_ids: Iterable[str] | None = None,
+        client_ids: Iterable[str] = (),
+        any_client_id: bool = False,
+        public_url: str | None = None,
+        control_token: str | None = None,
     ) -> None:
-        """Configure the emulator; nothing is bound until :meth:`start`."""
-        allowed = None if client_ids is None else frozenset(client_ids)
-        for client_id in allowed or ():
-            if not CLIENT_ID_PATTERN.match(client_id):
-                raise ValueError(f"invalid client id {client_id!r}: use 1-128 of A-Z a-z 0-9 _ -")
+        """Configure the emulator (ValueError for a bad argument); nothing is bound yet."""
+        if isinstance(client_ids, str):
+            raise ValueError("client_ids must be a list of client ids, not one string")
         self._host = host
-        self._port = port
+        self._port = check_port(port)
         self._db = db
-        self._state = EmulatorState(allowed)
+        if control_token is not None and not control_token.strip():
+            raise ValueError("control_token must not be empty")
+        self._state = EmulatorState(
+            list(client_ids),
+            any_client_id=any_client_id,
+            public_url=None if public_url is None else check_public_url(public_url),
+            control_token=control_token,
+        )
         self._lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -210,9 +249,19 @@ class Emulator:
         """Counters since start or the last reset (same JSON as ``GET /_emulator/stats``)."""
         return self._state.stats()
 
-    def reset(self, *, data: bool = False) -> None:
-        """Clear stats and faults; with ``data=True`` also delete all profiles and tokens."""
-        self._state.reset(data=data)
+    def reset(self, *, data: bool = False, clients: bool = False) -> None:
+        """Clear stats and faults; ``data=True`` also deletes all profiles and tokens,
+        ``clients=True`` forgets client ids added after construction."""
+        self._state.reset(data=data, clients=clients)
+
+    def add_client(self, *client_ids: str) -> None:
+        """Register more client ids (ValueError naming a malformed one; none is added then)."""
+        self._state.add_clients(client_ids)
+
+    @property
+    def client_ids(self) -> list[str]:
+        """The registered client ids, sorted (``demo`` included)."""
+        return self._state.client_ids()
 
     def inject(
         self,
@@ -258,10 +307,13 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     db: str | None = None,
-    client_ids: Iterable[str] | None = None,
+    client_ids: Iterable[str] = (),
+    any_client_id: bool = False,
 ) -> Iterator[str]:
     """Run an :class:`Emulator` for the ``with`` block and yield its API base URL."""
-    with Emulator(host=host, port=port, db=db, client_ids=client_ids) as emulator:
+    with Emulator(
+        host=host, port=port, db=db, client_ids=client_ids, any_client_id=any_client_id
+    ) as emulator:
         yield emulator.url
 
 
@@ -271,10 +323,13 @@ class EmulatorClient:
     ``url`` may be the API base URL (``http://127.0.0.1:PORT/api/v1``) or the
     root URL. Uses only ``urllib.request`` and ignores proxy settings. Methods
     mirror :class:`Emulator`; an invalid fault raises ValueError, any other
-    error answer RuntimeError.
+    error answer RuntimeError. ``control_token`` is the emulator's
+    ``--control-token``, if it has one.
     """
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, control_token: str | None = None
+    ) -> None:
         """Point the client at an emulator; ``timeout`` is per request, in seconds."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -287,6 +342,9 @@ class EmulatorClient:
         self.url = root + _API_SUFFIX
         """The emulator's API base URL."""
         self._timeout = timeout
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if control_token is not None:
+            self._headers["Authorization"] = f"Bearer {control_token}"
         # Control calls go straight to the emulator, never through an HTTP(S)_PROXY.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -296,7 +354,7 @@ class EmulatorClient:
             f"{self.root_url}/_emulator/{name}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            headers=self._headers,
         )
         try:
             with self._opener.open(request, timeout=self._timeout) as response:
@@ -316,9 +374,19 @@ class EmulatorClient:
         """Counters since start or the last reset (``GET /_emulator/stats``)."""
         return cast(dict[str, Any], self._call("GET", "stats"))
 
-    def reset(self, *, data: bool = False) -> None:
-        """Clear stats and faults; with ``data=True`` also delete all profiles and tokens."""
-        self._call("POST", "reset", {"data": data})
+    def reset(self, *, data: bool = False, clients: bool = False) -> None:
+        """Clear stats and faults; ``data=True`` also deletes all profiles and tokens,
+        ``clients=True`` forgets client ids added after the emulator started."""
+        self._call("POST", "reset", {"data": data, "clients": clients})
+
+    def add_client(self, *client_ids: str) -> None:
+        """Register more client ids (``POST /_emulator/clients``; ValueError if malformed)."""
+        self._call("POST", "clients", {"client_ids": list(client_ids)})
+
+    @property
+    def client_ids(self) -> list[str]:
+        """The registered client ids (``GET /_emulator/clients``)."""
+        return cast(list[str], self._call("GET", "clients")["client_ids"])
 
     def inject(
         self,
@@ -347,4 +415,4 @@ class EmulatorClient:
 
     def clear_faults(self) -> None:
         """Drop every queued fault (``DELETE /_emulator/faults``)."""
-        self._call("DELETE", "faults")
+        self._call("DELETE", "faults", {})
