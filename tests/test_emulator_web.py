@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 import livelike
+import livelike._validate
 from livelike import errors
 from livelike.emulator import DEFAULT_CLIENT_ID, Emulator, EmulatorClient
 from livelike.emulator._cli import DEFAULT_PORT
@@ -447,3 +449,24 @@ def test_cli_refuses_typos_answers_403_honours_host_and_cors(tmp_path: Path) -> 
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- 6. insecure http
+
+
+def test_plain_http_to_a_named_host_needs_the_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    named = "http://livelike-emulator:8765/api/v1"
+    with pytest.raises(errors.InvalidArgumentError, match="LIVELIKE_ALLOW_INSECURE_HTTP=1"):
+        livelike.LiveLike(DEFAULT_CLIENT_ID, api_url=named)
+    monkeypatch.setenv("LIVELIKE_ALLOW_INSECURE_HTTP", "1")
+    monkeypatch.setattr(livelike._validate, "_insecure_http_warned", False)
+    with pytest.warns(RuntimeWarning, match="test environments only") as caught:
+        client = livelike.LiveLike(DEFAULT_CLIENT_ID, api_url=named)
+    client.close()
+    assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        livelike.LiveLike(DEFAULT_CLIENT_ID, api_url=named).close()  # once per process
+    monkeypatch.setenv("LIVELIKE_ALLOW_INSECURE_HTTP", "yes")
+    with pytest.raises(errors.InvalidArgumentError):
+        livelike.LiveLike(DEFAULT_CLIENT_ID, api_url=named)
