@@ -323,8 +323,9 @@ def test_method_not_allowed_and_unknown_paths(livelike_emulator: Emulator) -> No
     assert response.json() == {"detail": 'Method "POST" not allowed.'}
     assert "GET" in response.headers["Allow"]
 
-    response = requests.delete(f"{livelike_emulator.url}/profiles/{uuid.uuid4()}/", timeout=5)
+    response = requests.put(f"{livelike_emulator.url}/profiles/{uuid.uuid4()}/", timeout=5)
     assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
 
     for path in ("/api/v1/nothing", "/", "/api/v1/applications/"):
         response = requests.get(livelike_emulator.root_url + path, timeout=5)
@@ -368,6 +369,10 @@ def test_stats_count_routes_and_client_ids(livelike_emulator: Emulator) -> None:
             "get_profile": 1,
             "update_profile": 1,
             "profile_detail": 1,
+            "update_profile_detail": 0,
+            "delete_profile": 0,
+            "create_by_custom_id": 0,
+            "get_by_custom_id": 0,
             "other": 1,
         },
         "requests_total": 8,

@@ -7,9 +7,9 @@ import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["DEFAULT_PORT", "main"]
 
@@ -24,6 +24,22 @@ class _UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
+
+
+class _ClientSecret(argparse.Action):
+    """``--client-secret S``: the secret of the client id named just before it (or demo)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        ids = namespace.client_ids or ["demo"]
+        secrets = dict(namespace.client_secrets or {})
+        secrets[ids[-1]] = str(values)
+        namespace.client_secrets = secrets
 
 
 def _port(text: str) -> int:
@@ -62,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
         nargs="+",
         default=[],
         help="serve this client id too (repeatable; 'demo' is always served)",
+    )
+    parser.add_argument(
+        "--client-secret",
+        dest="client_secrets",
+        metavar="SECRET",
+        action=_ClientSecret,
+        default={},
+        help="the client secret of the --client-id just before it (default: demo's):"
+        " that client id then accepts client-generated access tokens signed with it",
     )
     parser.add_argument(
         "--any-client-id",
@@ -128,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             any_client_id=args.any_client_id,
             public_url=args.public_url,
             control_token=args.control_token,
+            client_secrets=args.client_secrets,
         )
     except ValueError as exc:
         return _fail(str(exc), 2)

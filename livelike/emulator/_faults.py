@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from livelike.emulator._messages import Response, reason
 
-__all__ = ["ROUTE_NAMES", "Fault", "parse_fault"]
+__all__ = ["ROUTE_NAMES", "Fault", "fault_spec", "parse_fault"]
 
 ROUTE_NAMES = (
     "config",
@@ -15,6 +15,10 @@ ROUTE_NAMES = (
     "get_profile",
     "update_profile",
     "profile_detail",
+    "update_profile_detail",
+    "delete_profile",
+    "create_by_custom_id",
+    "get_by_custom_id",
     "other",
 )
 """Route names used by the stats and by fault injection."""
@@ -100,3 +104,31 @@ def parse_fault(spec: object) -> Fault:
         drop=drop,
         when=str(when),
     )
+
+
+def fault_spec(
+    route: str,
+    *,
+    status: int | None,
+    times: int,
+    delay: float,
+    drop: bool,
+    when: str,
+    retry_after: float | None,
+    body: object,
+) -> dict[str, object]:
+    """The JSON description of a fault (what :func:`parse_fault` reads)."""
+    spec: dict[str, object] = {
+        "route": route,
+        "times": times,
+        "delay": delay,
+        "drop": drop,
+        "when": when,
+    }
+    if status is not None:
+        spec["status"] = status
+    if retry_after is not None:
+        spec["retry_after"] = retry_after
+    if body is not None:
+        spec["body"] = body
+    return spec

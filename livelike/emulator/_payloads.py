@@ -128,7 +128,7 @@ def profile_json(profile: Profile, base: str) -> dict[str, Any]:
         "client_id": profile.client_id,
         "nickname": profile.nickname,
         "custom_data": profile.custom_data,
-        "custom_id": None,
+        "custom_id": profile.custom_id,
         "created_at": profile.created_at,
         "reported_count": 0,
         "points": 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from livelike.emulator._faults import ROUTE_NAMES, Fault
@@ -18,6 +18,13 @@ CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 DEFAULT_CLIENT_ID = "demo"
 """The client id every emulator serves without being told."""
+
+
+def check_client_secret(client_id: str, secret: object) -> str:
+    """Return ``secret`` if it can sign tokens, else raise ValueError (never showing it)."""
+    if not isinstance(secret, str) or not secret.strip():
+        raise ValueError(f"the client secret of {client_id!r} must be a non-empty string")
+    return secret
 
 
 def check_client_id(client_id: object) -> str:
@@ -35,6 +42,8 @@ class EmulatorState:
     (``scheme://host[:port]``) fixes the address written into config and
     profile URLs; without it they follow each request's ``Host`` header.
     ``control_token``, when set, is required on the ``/_emulator/`` routes.
+    ``client_secrets`` maps client ids (registered too) to the secret that
+    signs their client-generated tokens; secrets are never shown back.
     """
 
     def __init__(
@@ -44,9 +53,13 @@ class EmulatorState:
         any_client_id: bool = False,
         public_url: str | None = None,
         control_token: str | None = None,
+        client_secrets: Mapping[str, str] | None = None,
     ) -> None:
         """Create empty stats and faults; ``store`` is attached when the server starts."""
-        self._initial = frozenset({DEFAULT_CLIENT_ID, *map(check_client_id, client_ids)})
+        secrets = _checked_secrets(client_secrets or {})
+        self._initial = frozenset({DEFAULT_CLIENT_ID, *map(check_client_id, client_ids), *secrets})
+        self._initial_secrets = secrets
+        self._secrets = dict(secrets)
         self.any_client_id = any_client_id
         self.public_url = public_url
         self.control_token = control_token
@@ -65,6 +78,23 @@ class EmulatorState:
         checked = [check_client_id(client_id) for client_id in client_ids]
         with self._lock:
             self._clients.update(checked)
+
+    def add_secrets(self, client_secrets: Mapping[str, str]) -> None:
+        """Register client ids with their client secrets (ValueError: nothing changed)."""
+        checked = _checked_secrets(client_secrets)
+        with self._lock:
+            self._clients.update(checked)
+            self._secrets.update(checked)
+
+    def client_secret(self, client_id: str) -> str | None:
+        """The client id's secret for client-generated tokens, or None."""
+        with self._lock:
+            return self._secrets.get(client_id)
+
+    def client_ids_with_secret(self) -> list[str]:
+        """The client ids that have a client secret, sorted (never the secrets)."""
+        with self._lock:
+            return sorted(self._secrets)
 
     def client_ids(self) -> list[str]:
         """The registered client ids, sorted."""
@@ -138,5 +168,15 @@ class EmulatorState:
             self._faults.clear()
             if clients:
                 self._clients = set(self._initial)
+                self._secrets = dict(self._initial_secrets)
         if data and self.store is not None:
             self.store.clear()
+
+
+def _checked_secrets(client_secrets: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(client_secrets, Mapping):
+        raise ValueError("client secrets must be a mapping of client id to secret")
+    return {
+        check_client_id(client_id): check_client_secret(str(client_id), secret)
+        for client_id, secret in client_secrets.items()
+    }

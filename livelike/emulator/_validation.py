@@ -17,6 +17,7 @@ from livelike.emulator._store import Attribute, ProfileFields
 __all__ = [
     "MAX_BODY",
     "body_length",
+    "check_custom_id",
     "json_body",
     "public_root",
     "validate_profile_fields",
@@ -27,6 +28,7 @@ CHUNKED = -1
 """``body_length`` result for a chunked body."""
 
 _NICKNAME_MAX = 20
+_CUSTOM_ID_MAX = 255
 _HOST_RE = re.compile(
     r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?$"
 )
@@ -104,6 +106,16 @@ def json_body(request: Request, *, require_type: bool = False) -> object:
         raise BadRequest(detail(400, f"JSON parse error - {exc}")) from None
 
 
+def check_custom_id(value: object) -> str | None:
+    """Return ``value`` if it can be a custom id (1-255 printable characters, no
+    spaces or ``/``), else None."""
+    if not isinstance(value, str) or not 1 <= len(value) <= _CUSTOM_ID_MAX:
+        return None
+    if not value.isprintable() or any(char.isspace() or char == "/" for char in value):
+        return None
+    return value
+
+
 def _string_errors(value: object, *, allow_blank: bool) -> tuple[str | None, list[str]]:
     """Validate a DRF-style CharField (trimmed); return (clean value, errors)."""
     if value is None:
@@ -163,6 +175,7 @@ def validate_profile_fields(data: object) -> tuple[ProfileFields, dict[str, Any]
     nickname: str | None = None
     custom_data: str | None = None
     attributes: tuple[Attribute, ...] = ()
+    custom_id: str | None = None
     if "nickname" in data:
         nickname, problems = _string_errors(data["nickname"], allow_blank=False)
         if not problems and nickname is not None and len(nickname) > _NICKNAME_MAX:
@@ -182,10 +195,17 @@ def validate_profile_fields(data: object) -> tuple[ProfileFields, dict[str, Any]
         if problems:
             errors["attributes"] = problems
         provided.add("attributes")
+    if "custom_id" in data:
+        raw = data["custom_id"]
+        custom_id = None if raw is None else check_custom_id(raw)
+        if raw is not None and custom_id is None:
+            errors["custom_id"] = ["Enter a valid custom id: 1-255 characters, no spaces or /."]
+        provided.add("custom_id")
     fields = ProfileFields(
         nickname=nickname,
         custom_data=custom_data,
         attributes=attributes,
+        custom_id=custom_id,
         provided=frozenset(provided),
     )
     return fields, errors
