@@ -307,6 +307,7 @@ class BackendContract(ReadOnlyBackendContract):
     def test_get_or_create_from_threads_creates_one(
         self, backend: StorageBackend, livelike_emulator: Any
     ) -> None:
+        livelike_emulator.add_client("contract-threads")
         client = LiveLike("contract-threads", api_url=livelike_emulator.url, storage=[backend])
         ids: list[str] = []
         barrier = threading.Barrier(8)
@@ -339,6 +340,7 @@ class BackendContract(ReadOnlyBackendContract):
     ) -> None:
         factory = self._factory_for(backend)
         envs = [self._env()] * self.processes
+        livelike_emulator.add_client("contract-procs")
         ids = _processes.init_race(factory, "contract-procs", livelike_emulator.url, "p", envs)
         created = livelike_emulator.stats()["profiles_created"]["contract-procs"]
         assert (len(set(ids)), created) == (1, 1), (
@@ -398,6 +400,7 @@ class BackendContract(ReadOnlyBackendContract):
                 late = second.answer(120)
                 assert late == f"locked {KEY.subject}", f"the waiter did not get the lock: {late}"
         envs = [hosts[n % self.hosts] for n in range(self.processes)]
+        livelike_emulator.add_client("contract-hosts")
         ids = _processes.init_race(factory, "contract-hosts", livelike_emulator.url, "h", envs)
         created = livelike_emulator.stats()["profiles_created"]["contract-hosts"]
         expected = 1 if shared else self.hosts
