@@ -17,7 +17,7 @@ PYTHON_VERSIONS ?= 3.10 3.13
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null)
 find_python = $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/$(1).*/bin/python$(1)))),python$(1))
 
-.PHONY: demo test lint typecheck pytest pytest-versions dist clean
+.PHONY: demo test lint typecheck pytest venvs pytest-versions dist clean
 
 $(STAMP): $(PACKAGING)
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-# pytest only (lint and types run once, on the default interpreter).
-pytest-versions: $(foreach v,$(PYTHON_VERSIONS),.venv-$(v)/.installed)
+# pytest only (lint and types run once, on the default interpreter), one interpreter
+# after the other: the plugin suites share one PostgreSQL and its advisory locks.
+venvs: $(foreach v,$(PYTHON_VERSIONS),.venv-$(v)/.installed)
+
+pytest-versions: venvs
 	for v in $(PYTHON_VERSIONS); do \
 		echo "== pytest on Python $$v"; .venv-$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; \
 	done
