@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from livelike import _breadcrumbs, _config
+from livelike import _breadcrumbs, _config, _recent
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
 
@@ -78,6 +78,9 @@ class StorageChain:
 
     backends: tuple[StorageBackend, ...]
     explicit: bool = False
+    recent: _recent.RecentSnapshots = attrs.field(
+        factory=_recent.RecentSnapshots, eq=False, repr=False
+    )
 
     @property
     def primary(self) -> StorageBackend | None:
@@ -138,6 +141,8 @@ class StorageChain:
             backend.put(key, record)
         except Exception as exc:
             raise failure(backend, "save the token", key, exc) from exc
+        finally:
+            _recent.invalidate(key)
         if backend.persistent and record.access_token:
             _breadcrumbs.remember(key, backend.name, backend.describe())
 
@@ -162,6 +167,8 @@ class StorageChain:
             backend.delete(key)
         except Exception as exc:
             raise failure(backend, "remove the record", key, exc) from exc
+        finally:
+            _recent.invalidate(key)
 
     def noted_elsewhere(self, key: StorageKey) -> _breadcrumbs.Note | None:
         """The where-note of ``key`` when it points outside this chain, else None.
@@ -218,6 +225,7 @@ class StorageChain:
             else:
                 backends.append(noted)
         forgotten = []
+        _recent.invalidate(key)
         for backend in backends:
             if not backend.writable:
                 continue
@@ -230,26 +238,51 @@ class StorageChain:
         return forgotten
 
     def refresh_snapshot(
-        self, key: StorageKey, access_token: str, profile: Mapping[str, Any], fetched_at: datetime
+        self,
+        key: StorageKey,
+        access_token: str,
+        profile: Mapping[str, Any],
+        fetched_at: datetime,
+        *,
+        found: Found | None = None,
+        touch: bool = False,
     ) -> None:
-        """Save ``profile`` as the snapshot beside ``access_token``, when it changed.
+        """Save ``profile`` as the snapshot beside ``access_token``, when it changed
+        (or, with ``touch``, when ``fetched_at`` is newer: ``max_age`` reads it).
 
+        ``found`` is the lookup the caller just made (saves reading it again).
         A snapshot is only a cache: failing to save it is logged, never raised.
         """
         try:
-            found = self.find(key)
+            found = found if found is not None else self.find(key)
             if found is None or not found.backend.writable:
                 return
-            record = found.record
-            if record.access_token != access_token or record.profile == profile:
+            if not _stale(found.record, access_token, profile, fetched_at, touch):
                 return
             with self.lock(key):
                 current = found.backend.get(key)
-                if current is None or current.access_token != access_token:
+                if current is None or not _stale(current, access_token, profile, fetched_at, touch):
                     return
                 found.backend.put(key, current.with_snapshot(profile, fetched_at))
+                _recent.invalidate(key)
+                self.recent.put(key, _recent.Snapshot(access_token, dict(profile), fetched_at))
         except Exception as exc:
             logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
+
+
+def _stale(
+    record: TokenRecord,
+    access_token: str,
+    profile: Mapping[str, Any],
+    fetched_at: datetime,
+    touch: bool,
+) -> bool:
+    """Whether ``record`` holds ``access_token`` with an older snapshot than ``profile``."""
+    if record.access_token != access_token:
+        return False
+    if record.profile != profile:
+        return True
+    return touch and (record.fetched_at is None or record.fetched_at < fetched_at)
 
 
 def _installed(note: _breadcrumbs.Note) -> StorageBackend | None:
