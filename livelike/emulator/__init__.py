@@ -92,8 +92,19 @@ class Emulator:
         port: int = 0,
         db: str | None = None,
         client_ids: Iterable[str] | None = None,
+        latency: float = 0.0,
     ) -> None:
-        """Configure the emulator; nothing is bound until :meth:`start`."""
+        """Configure the emulator; nothing is bound until :meth:`start`.
+
+        ``latency`` seconds are added to every API answer (not to the control
+        routes), as if the service were that far away.
+        """
+        if (
+            not isinstance(latency, int | float)
+            or isinstance(latency, bool)
+            or not 0 <= latency < 3600
+        ):
+            raise ValueError(f"latency must be a number of seconds in [0, 3600), not {latency!r}")
         allowed = None if client_ids is None else frozenset(client_ids)
         for client_id in allowed or ():
             if not CLIENT_ID_PATTERN.match(client_id):
@@ -101,7 +112,7 @@ class Emulator:
         self._host = host
         self._port = port
         self._db = db
-        self._state = EmulatorState(allowed)
+        self._state = EmulatorState(allowed, float(latency))
         self._lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -177,9 +177,13 @@ def parse_fault(spec: object) -> Fault:
 class EmulatorState:
     """Everything the handlers share: store, allowed client ids, stats and faults."""
 
-    def __init__(self, client_ids: frozenset[str] | None = None) -> None:
-        """Create empty stats and faults; ``store`` is attached when the server starts."""
+    def __init__(self, client_ids: frozenset[str] | None = None, latency: float = 0.0) -> None:
+        """Create empty stats and faults; ``store`` is attached when the server starts.
+
+        ``latency`` seconds are added before every API answer (not control routes).
+        """
         self.client_ids = client_ids
+        self.latency = latency
         self.store: ProfileStore | None = None
         self._lock = threading.Lock()
         self._requests: dict[str, int] = dict.fromkeys(ROUTE_NAMES, 0)
@@ -640,6 +644,8 @@ class _Handler(BaseHTTPRequestHandler):
         state = self._server.state
         state.count_request(route)
         fault = state.take_fault(route)
+        if state.latency > 0:
+            time.sleep(state.latency)  # a far-away service: every API answer waits
         if fault is not None and fault.delay > 0:
             time.sleep(fault.delay)
         if fault is not None and fault.when == "before":
