@@ -17,7 +17,8 @@ Against the bundled emulator, in one run, it times whole processes, alternating:
 
 livelike with the plugins installed in this environment, and again
 with ``LIVELIKE_LOAD_PLUGINS=""`` (as a plain ``pip install livelike`` would
-be: the keyring plugin alone imports ``keyring`` to probe it, about 80 ms).
+be; before issue 14 the keyring plugin's probe imported ``keyring``, about
+80 ms, on every start).
 
 It prints the median wall time of each, the ratios livelike/naive, the peak
 memory (max RSS) of each process, and the requests each made per init.
