@@ -1,17 +1,24 @@
 """Warm ``init`` through livelike against a naive ``requests`` script, in fresh processes.
 
-Run: ``.venv/bin/python benchmarks/warm_init.py [--runs 21]``.
+Run: ``.venv/bin/python benchmarks/warm_init.py [--runs 11]``.
+
+It prints the rows of issue 14's table, today's figure and the new one side
+by side, measured at 0 and at 30 ms of emulator latency (added to every answer).
 
 Against the bundled emulator, in one run, it times whole processes, alternating:
 
 - naive: what LiveLike's guide shows, with plain requests: read the saved token
   from a JSON file, GET the application config, GET the profile;
 - livelike: ``livelike.init(client_id)`` with the token saved (warm: config cache fresh);
-- livelike, no validation: ``livelike.init(client_id, validate=False)``;
+- limit: the physical limit: Python start-up, ``import requests``, one GET
+  with the token read from a JSON file;
+- service: one validated ``init`` then 50 ``init(subject, max_age=600)``
+  (its requests are counted: the 50 should make none);
 
-each of the two with the plugins installed in this environment, and again
+livelike with the plugins installed in this environment, and again
 with ``LIVELIKE_LOAD_PLUGINS=""`` (as a plain ``pip install livelike`` would
-be: the keyring plugin alone imports ``keyring`` to probe it, about 80 ms).
+be; before issue 14 the keyring plugin's probe imported ``keyring``, about
+80 ms, on every start).
 
 It prints the median wall time of each, the ratios livelike/naive, the peak
 memory (max RSS) of each process, and the requests each made per init.
@@ -45,12 +52,35 @@ profile = requests.get(
 assert profile["id"]
 """
 
+LIMIT = """
+import json, sys
+import requests
+token = json.load(open(sys.argv[1]))["access_token"]
+profile = requests.get(
+    sys.argv[2], headers={"Authorization": f"Bearer {token}"}, timeout=10
+).json()
+assert profile["id"]
+"""
+
 LIVELIKE = """
 import sys
 import livelike
 profile = livelike.init(sys.argv[1], validate=sys.argv[2] == "validate")
 assert profile.id
 """
+
+SERVICE = """
+import sys
+import livelike
+client = livelike.LiveLike(sys.argv[1])
+client.init(subject="hot-user")
+for _ in range(50):
+    assert client.init(subject="hot-user", max_age=600).source == "cached"
+"""
+
+# The issue's figures, measured before this change (alternating fresh processes).
+TODAY = {"plugins": "1.53", "limit": "2.19", "naive30": "1.16", "max_age": "(no such option)"}
+GOAL = {"plugins": "<= 1.1", "limit": "<= 1.3", "naive30": "<= 0.75", "max_age": "0 requests"}
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -65,12 +95,12 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
-def main() -> None:
-    """Measure and print the comparison."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=21)
-    options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Emulator(client_ids=[CLIENT_ID]) as emulator:
+def measure(latency: float, runs: int) -> dict[str, tuple[float, int, int]]:
+    """{name: (median seconds, max RSS KiB, requests per process)} at ``latency``."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Emulator(client_ids=[CLIENT_ID], latency=latency) as emulator,
+    ):
         home = Path(tmp) / "home"
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVELIKE_")}
         env |= {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
@@ -80,49 +110,74 @@ def main() -> None:
         from livelike import LiveLike
         from livelike.backends.file import FileBackend
 
-        client = LiveLike(CLIENT_ID, api_url=emulator.url, storage=FileBackend(home))
-        token = client.saved_record()
+        with LiveLike(CLIENT_ID, api_url=emulator.url, storage=FileBackend(home)) as client:
+            token = client.saved_record()
         assert token is not None
         token_file = Path(tmp) / "token.json"
         token_file.write_text(json.dumps({"access_token": token.access_token}))
+        profile_url = f"{emulator.url}/applications/{CLIENT_ID}/profile/"
 
         validated = [sys.executable, "-c", LIVELIKE, CLIENT_ID, "validate"]
-        cached = [sys.executable, "-c", LIVELIKE, CLIENT_ID, "cached"]
-        bare = ["env", "LIVELIKE_LOAD_PLUGINS="]
         commands = {
             "naive": [sys.executable, "-c", NAIVE, str(token_file), emulator.url, CLIENT_ID],
+            "limit": [sys.executable, "-c", LIMIT, str(token_file), profile_url],
             "livelike": validated,
-            "livelike, no validation": cached,
-            "livelike, no plugins": bare + validated,
-            "  ... and no validation": bare + cached,
+            "no plugins": ["env", "LIVELIKE_LOAD_PLUGINS=", *validated],
+            "service": [sys.executable, "-c", SERVICE, CLIENT_ID],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         memory: dict[str, list[int]] = {name: [] for name in commands}
         requests_made: dict[str, int] = {}
-        for name, command in commands.items():  # one warm-up each, counting its requests
+        for name, command in commands.items():  # two warm-ups each, counting the second's requests
+            run(command, env)
             before = emulator.stats()["requests_total"]
             run(command, env)
             requests_made[name] = emulator.stats()["requests_total"] - before
-        for _ in range(options.runs):
+        for _ in range(runs):
             for name, command in commands.items():
                 elapsed, rss = run(command, env)
                 times[name].append(elapsed)
                 memory[name].append(rss)
-        pass_times = [run([sys.executable, "-c", "pass"], env)[0] for _ in range(options.runs)]
+    return {
+        name: (statistics.median(times[name]), max(memory[name]), requests_made[name])
+        for name in commands
+    }
 
-    naive = statistics.median(times["naive"])
-    print(f"runs: {options.runs} alternating; python -c pass: {statistics.median(pass_times):.3f}s")
-    from livelike import _plugins
 
-    plugins = sorted(set(_plugins.registry().owners.values()) - set(_plugins.DEFAULT_PLUGINS))
-    print(f"plugins installed here: {', '.join(plugins) or 'none'}")
-    print(f"{'':<26}{'median':>9}{'ratio':>8}{'max RSS':>10}{'requests':>10}")
-    for name in commands:
-        median = statistics.median(times[name])
-        print(
-            f"{name:<26}{median:>8.3f}s{median / naive:>8.2f}"
-            f"{max(memory[name]) / 1024:>8.1f}MB{requests_made[name]:>10}"
-        )
+def main() -> None:
+    """Measure at 0 and 30 ms and print the issue's table, today's figure beside the new one."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=11)
+    options = parser.parse_args()
+    results = {latency: measure(latency, options.runs) for latency in (0.0, 0.03)}
+    print(f"runs: {options.runs} alternating fresh processes per figure; load: {os.getloadavg()}")
+    for latency, figures in results.items():
+        print(f"\nlatency {latency * 1000:.0f} ms")
+        print(f"{'process':<12}{'median':>9}{'max RSS':>10}{'requests':>10}")
+        for name, (median, rss, made) in figures.items():
+            print(f"{name:<12}{median:>8.3f}s{rss / 1024:>8.1f}MB{made:>10}")
+    zero, far = results[0.0], results[0.03]
+    rows = {
+        "plugins": (
+            "warm validated init, plugins / LIVELIKE_LOAD_PLUGINS=''",
+            f"{zero['livelike'][0] / zero['no plugins'][0]:.2f}",
+        ),
+        "limit": (
+            "warm validated init, plugins / the physical limit",
+            f"{zero['livelike'][0] / zero['limit'][0]:.2f}",
+        ),
+        "naive30": (
+            "30 ms away: warm validated init / the naive script",
+            f"{far['livelike'][0] / far['naive'][0]:.2f}",
+        ),
+        "max_age": (
+            "a service: 50 init(subject, max_age=600) after one validated init",
+            f"{zero['service'][2] - 1} requests",
+        ),
+    }
+    print("\n| measure | today | now | goal |\n|---|---|---|---|")
+    for name, (label, now) in rows.items():
+        print(f"| {label} | {TODAY[name]} | {now} | {GOAL[name]} |")
 
 
 if __name__ == "__main__":

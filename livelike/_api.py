@@ -43,6 +43,7 @@ def init(
     create: bool = True,
     ephemeral: bool = False,
     validate: bool = True,
+    max_age: float = 0,
 ) -> Profile:
     """Return the user's profile, reusing a saved one, and make it the default client's.
 
@@ -77,6 +78,7 @@ def init(
             create=create,
             ephemeral=ephemeral,
             validate=validate,
+            max_age=max_age,
         )
     except BaseException:
         client.close()

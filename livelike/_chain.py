@@ -6,6 +6,26 @@ machine (their probe failed) are left out, and so are those that join only
 when chosen (``in_default_chain()`` is False: ``memory``, an unconfigured
 database). A save goes to the first writable backend of the chain (the primary).
 
+Lazy probing (the default chain only; a chosen one is probed when built):
+a backend's probe (and the heavy imports it makes, such as ``keyring``) runs
+only when the chain must consult it. A lookup first reads the key's
+where-note (:mod:`livelike._breadcrumbs`) and consults, in chain order, the
+read-only backends before the noted one (``env``), then the noted backend
+itself; writable backends before it are skipped. Anything else (no note, a
+miss, a failure, the note at another location) falls back to the full walk
+in chain order, probing every backend, as does any save, lock or create.
+
+Why this returns the token the full walk would: every token saved through
+livelike goes through :meth:`StorageChain.save`, which rewrites the note, so
+the noted backend holds the key's latest token. A writable backend earlier in
+the chain can hold a token for the key only if it was saved there *before*
+that latest save (the later save happened in a run where that backend was not
+in the chain, e.g. ``storage="file"`` with ``init(access_token=...)``); the
+full walk would return that superseded token, the fast path the latest one.
+In every other state the two agree: a read-only backend (``env``, set from
+outside) still wins as before, and a miss in the noted backend (an intent
+elsewhere, a token moved aside) takes the full walk.
+
 Choice, most specific first: ``storage=`` on the client, then the
 ``LIVELIKE_STORAGE`` variable (comma-separated names), then ``storage`` in the
 config file (see :mod:`livelike._config`), then the default order.
@@ -16,13 +36,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
-from livelike import _breadcrumbs, _config
+from livelike import _breadcrumbs, _config, _recent
 from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
@@ -83,16 +104,54 @@ def fail(
     raise error from exc
 
 
-@attrs.frozen
 class StorageChain:
     """Backends in lookup order; ``explicit`` when the user chose them.
 
     The chain alone talks to backends: lookups, saves, forgets, snapshot
-    refreshes and the notes of where each key's token was saved.
+    refreshes and the notes of where each key's token was saved. With
+    ``usable`` (the default chain), backends are probed only when the chain
+    must consult them (see the module docstring for the order rule).
     """
 
-    backends: tuple[StorageBackend, ...]
-    explicit: bool = False
+    def __init__(
+        self,
+        backends: Sequence[StorageBackend],
+        explicit: bool = False,
+        *,
+        usable: Callable[[StorageBackend], bool] | None = None,
+    ) -> None:
+        self.explicit = explicit
+        self.recent = _recent.RecentSnapshots()
+        self._candidates = tuple(backends)
+        self._usable = usable
+        self._checked: dict[str, bool] = {}
+        self._viable: tuple[StorageBackend, ...] | None = None if usable else self._candidates
+        self._probe_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        names = ", ".join(b.name for b in self._candidates)
+        return f"<StorageChain [{names}] explicit={self.explicit}>"
+
+    @property
+    def backends(self) -> tuple[StorageBackend, ...]:
+        """The chain's usable backends in order (probing, once per chain, those not yet probed)."""
+        viable = self._viable
+        if viable is None:
+            viable = tuple(b for b in self._candidates if self._consultable(b))
+            self._viable = viable
+        return viable
+
+    def _consultable(self, backend: StorageBackend) -> bool:
+        """Whether ``backend`` is usable here: probed on first need, then remembered."""
+        if self._usable is None:
+            return True
+        with self._probe_lock:
+            known = self._checked.get(backend.name)
+        if known is None:
+            known = self._usable(backend)
+            with self._probe_lock:
+                known = self._checked.setdefault(backend.name, known)
+        return known
 
     @property
     def primary(self) -> StorageBackend | None:
@@ -115,6 +174,10 @@ class StorageChain:
         Raises:
             StorageError: no backend had a record and at least one failed.
         """
+        if self._viable is None:
+            noted = self._find_noted(key)
+            if noted is not None:
+                return noted
         failures: list[tuple[StorageBackend, Exception]] = []
         for backend in self.backends:
             try:
@@ -145,6 +208,36 @@ class StorageChain:
             ) from cause
         return None
 
+    def _find_noted(self, key: StorageKey) -> Found | None:
+        """The fast path of a lazy chain: the backends before the one the where-note
+        names that are read-only (``env``), then the noted one; None sends the caller
+        down the full walk (no note, a miss, a failure, another location)."""
+        try:
+            note = _breadcrumbs.saved_in(key)
+        except StorageError:
+            return None
+        if note is None:
+            return None
+        for backend in self._candidates:
+            noted = backend.name == note.backend
+            if not noted and backend.writable:
+                continue  # superseded by the note's later save: see the module docstring
+            try:
+                if noted and note.location not in (None, backend.describe()):
+                    return None
+                if not self._consultable(backend):
+                    if noted:
+                        return None
+                    continue
+                record = backend.get(key)
+            except Exception:
+                return None  # the full walk reports it, or uses a token found after it
+            if record is not None:
+                return Found(backend, record)
+            if noted:
+                return None
+        return None
+
     def save(self, key: StorageKey, record: TokenRecord, backend: StorageBackend) -> None:
         """Save ``record`` into ``backend`` and note where it went.
 
@@ -155,6 +248,8 @@ class StorageChain:
             backend.put(key, record)
         except Exception as exc:
             fail(backend, "save the token", key, exc, record)
+        finally:
+            _recent.invalidate(key)
         if backend.persistent and record.access_token:
             _breadcrumbs.remember(key, backend.name, backend.describe())
 
@@ -179,6 +274,8 @@ class StorageChain:
             backend.delete(key)
         except Exception as exc:
             fail(backend, "remove the record", key, exc)
+        finally:
+            _recent.invalidate(key)
 
     def noted_elsewhere(self, key: StorageKey) -> _breadcrumbs.Note | None:
         """The where-note of ``key`` when it points outside this chain, else None.
@@ -235,6 +332,7 @@ class StorageChain:
             else:
                 backends.append(noted)
         forgotten = []
+        _recent.invalidate(key)
         for backend in backends:
             if not backend.writable:
                 continue
@@ -247,30 +345,55 @@ class StorageChain:
         return forgotten
 
     def refresh_snapshot(
-        self, key: StorageKey, access_token: str, profile: Mapping[str, Any], fetched_at: datetime
+        self,
+        key: StorageKey,
+        access_token: str,
+        profile: Mapping[str, Any],
+        fetched_at: datetime,
+        *,
+        found: Found | None = None,
+        touch: bool = False,
     ) -> None:
-        """Save ``profile`` as the snapshot beside ``access_token``, when it changed.
+        """Save ``profile`` as the snapshot beside ``access_token``, when it changed
+        (or, with ``touch``, when ``fetched_at`` is newer: ``max_age`` reads it).
 
+        ``found`` is the lookup the caller just made (saves reading it again).
         A snapshot is only a cache: failing to save it is logged, never raised.
         """
         try:
-            found = self.find(key)
+            found = found if found is not None else self.find(key)
             if found is None or not found.backend.writable:
                 return
-            record = found.record
-            if record.access_token != access_token or record.profile == profile:
+            if not _stale(found.record, access_token, profile, fetched_at, touch):
                 return
             with self.lock(key):
                 current = found.backend.get(key)
-                if current is None or current.access_token != access_token:
+                if current is None or not _stale(current, access_token, profile, fetched_at, touch):
                     return
                 found.backend.put(key, current.with_snapshot(profile, fetched_at))
+                _recent.invalidate(key)
+                self.recent.put(key, _recent.Snapshot(access_token, dict(profile), fetched_at))
         except Exception as exc:
             logger.warning(
                 "could not refresh the saved profile snapshot for %s: %s",
                 key,
                 check.scrub(str(exc), [access_token]),
             )
+
+
+def _stale(
+    record: TokenRecord,
+    access_token: str,
+    profile: Mapping[str, Any],
+    fetched_at: datetime,
+    touch: bool,
+) -> bool:
+    """Whether ``record`` holds ``access_token`` with an older snapshot than ``profile``."""
+    if record.access_token != access_token:
+        return False
+    if record.profile != profile:
+        return True
+    return touch and (record.fetched_at is None or record.fetched_at < fetched_at)
 
 
 def _installed(note: _breadcrumbs.Note) -> StorageBackend | None:
@@ -312,8 +435,9 @@ def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:
         env = os.environ.get(STORAGE_VARIABLE, "").strip()
         setting = (env, STORAGE_VARIABLE) if env else _config.storage_setting()
         if setting is None:
-            viable = [b for b in default_order(backends) if registry.viability(b).viable]
-            return StorageChain(tuple(viable))
+            return StorageChain(
+                default_order(backends), usable=lambda b: registry.viability(b, again=True).viable
+            )
         spec, source = setting
     items: Sequence[str | StorageBackend]
     if isinstance(spec, str):

@@ -198,6 +198,7 @@ class LiveLike:
         create: bool = True,
         ephemeral: bool = False,
         validate: bool = True,
+        max_age: float = 0,
     ) -> Profile:
         """Return the user's profile, creating one only when surely none is saved.
 
@@ -221,6 +222,12 @@ class LiveLike:
             validate: when False and a token is saved with a profile snapshot,
                 return that snapshot without any request (``source="cached"``,
                 ``fetched_at`` tells its age). The token is not checked.
+            max_age: seconds; when the saved snapshot was validated by the
+                service less than ``max_age`` seconds ago, return it with no
+                request (``source="cached"``), from this client's in-process
+                cache of recent profiles when it has it (no storage read
+                either). Older, it is validated as usual and the snapshot's
+                ``fetched_at`` refreshed. 0 (the default) always validates.
 
         Raises:
             InvalidArgumentError: a malformed argument (before any request).
@@ -237,6 +244,7 @@ class LiveLike:
                 not be used; saved tokens are untouched and nothing was created.
         """
         subject = check.subject(subject)
+        seconds = check.max_age(max_age)
         key = self._key(subject)
         resolver = self._resolve()
         if access_token is not None:
@@ -245,7 +253,9 @@ class LiveLike:
             if persist:
                 resolver.remember(key, profile, "replaced by a given token")
             return self._set_current(profile, subject)
-        profile = resolver.resolve(key, create=create, ephemeral=ephemeral, validate=validate)
+        profile = resolver.resolve(
+            key, create=create, ephemeral=ephemeral, validate=validate, max_age=seconds
+        )
         return self._set_current(profile, subject)
 
     def accept_lost_create(self, subject: str = "default") -> bool:

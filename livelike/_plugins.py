@@ -95,10 +95,18 @@ class Registry:
         owner = self.owners.get(backend_name, "")
         return self.distributions.get(owner, ("livelike", __version__))
 
-    def viability(self, backend: StorageBackend) -> Viability:
-        """Probe ``backend`` once per process (see :meth:`StorageBackend.probe`)."""
+    def viability(self, backend: StorageBackend, *, again: bool = False) -> Viability:
+        """Probe ``backend`` once per process (see :meth:`StorageBackend.probe`).
+
+        A usable result is kept; with ``again``, an unusable one is probed
+        again (a keyring unlocked since is seen at once; storage chains ask
+        so, once each, when they first need the backend).
+        """
         with self._lock:
             known = self._viability.get(backend.name)
+            if known is not None and again and not known.viable:
+                del self._viability[backend.name]
+                known = None
         if known is not None:
             return known
         started = time.perf_counter()

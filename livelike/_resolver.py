@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
-from livelike import _audit, errors
+from livelike import _audit, _recent, errors
 from livelike._chain import Found, StorageChain
 from livelike._profile import Profile
 from livelike._service import ProfileService, surely_not_created
@@ -54,6 +55,18 @@ def _with_token(previous: TokenRecord | None, profile: Profile, reason: str) -> 
     return record.with_snapshot(profile.data, _fetched(profile))
 
 
+def _fresh(fetched_at: datetime | None, max_age: float) -> bool:
+    """Whether a snapshot fetched at ``fetched_at`` is younger than ``max_age`` seconds."""
+    if fetched_at is None or fetched_at.tzinfo is None:
+        return False
+    age = (datetime.now(timezone.utc) - fetched_at).total_seconds()
+    return 0 <= age < max_age
+
+
+def _cached(data: Mapping[str, Any], token: str, fetched_at: datetime | None) -> Profile:
+    return Profile.from_json(data, access_token=token, source="cached", fetched_at=fetched_at)
+
+
 class Resolver:
     """Get-or-create for the keys of one client, over one service and one chain."""
 
@@ -66,17 +79,46 @@ class Resolver:
 
     # -- init -------------------------------------------------------------------------
 
-    def resolve(self, key: StorageKey, *, create: bool, ephemeral: bool, validate: bool) -> Profile:
-        """The key's profile: the saved one if the service accepts it, else a new one."""
+    def resolve(
+        self,
+        key: StorageKey,
+        *,
+        create: bool,
+        ephemeral: bool,
+        validate: bool,
+        max_age: float = 0.0,
+    ) -> Profile:
+        """The key's profile: the saved one if the service accepts it, else a new one.
+
+        With ``max_age`` > 0, a snapshot validated less than ``max_age``
+        seconds ago is returned as is (``source="cached"``): first from the
+        chain's in-process LRU, else from storage.
+        """
+        recent = self.chain.recent
+        if max_age > 0:
+            hit = recent.get(key)
+            if hit is not None and _fresh(hit.fetched_at, max_age):
+                return _cached(hit.profile, hit.access_token, hit.fetched_at)
+        seen = _recent.ticket()
         found = self.chain.find(key)
         if found is not None and found.record.intent is None:
             record = found.record
-            snapshot = Profile.from_snapshot(record) if not validate else None
+            fresh = max_age > 0 and _fresh(record.fetched_at, max_age)
+            snapshot = Profile.from_snapshot(record) if not validate or fresh else None
             if snapshot is not None:  # None too for an unusable snapshot: ask the service
+                if validate and record.profile is not None and record.fetched_at is not None:
+                    cached = _recent.Snapshot(
+                        record.access_token, record.profile, record.fetched_at
+                    )
+                    recent.put(key, cached, seen)
                 return snapshot
             valid = self._validate_saved(found)
             if valid is not None:
-                self.chain.refresh_snapshot(key, record.access_token, valid.data, _fetched(valid))
+                fetched = _fetched(valid)
+                self.chain.refresh_snapshot(
+                    key, record.access_token, valid.data, fetched, found=found, touch=max_age > 0
+                )
+                recent.put(key, _recent.Snapshot(record.access_token, valid.data, fetched), seen)
                 return valid
         return self._get_or_create(key, found, create=create, ephemeral=ephemeral)
 

@@ -111,6 +111,22 @@ def timeout(value: Any) -> tuple[float, float]:
     return float(pair[0]), float(pair[1])
 
 
+def max_age(value: Any) -> float:
+    """Return ``max_age`` seconds: a number >= 0 (0: always validate)."""
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or math.isnan(value)
+        or value < 0
+    ):
+        raise InvalidArgumentError(
+            f"max_age must be a number of seconds >= 0, not {value!r}"
+            if isinstance(value, int | float)
+            else f"max_age must be a number of seconds >= 0, not {_type_name(value)}"
+        )
+    return float(value)
+
+
 def is_loopback(host: str) -> bool:
     """Tell whether ``host`` names this machine (localhost, 127.0.0.0/8, ::1)."""
     if host.lower() in {"localhost", "localhost."}:

@@ -106,8 +106,19 @@ class Emulator:
         public_url: str | None = None,
         control_token: str | None = None,
         client_secrets: Mapping[str, str] | None = None,
+        latency: float = 0.0,
     ) -> None:
-        """Configure the emulator (ValueError for a bad argument); nothing is bound yet."""
+        """Configure the emulator (ValueError for a bad argument); nothing is bound yet.
+
+        ``latency`` seconds are added to every API answer (not to the control
+        routes), as if the service were that far away.
+        """
+        if (
+            not isinstance(latency, int | float)
+            or isinstance(latency, bool)
+            or not 0 <= latency < 3600
+        ):
+            raise ValueError(f"latency must be a number of seconds in [0, 3600), not {latency!r}")
         if isinstance(client_ids, str):
             raise ValueError("client_ids must be a list of client ids, not one string")
         self._host = host
@@ -121,6 +132,7 @@ class Emulator:
             public_url=None if public_url is None else check_public_url(public_url),
             control_token=control_token,
             client_secrets=client_secrets,
+            latency=float(latency),
         )
         self._lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None

@@ -106,7 +106,33 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="require 'Authorization: Bearer TOKEN' on the /_emulator/ control routes",
     )
+    parser.add_argument(
+        "--latency",
+        type=latency,
+        default=0.0,
+        metavar="TIME",
+        help="added to every API answer: seconds (0.03) or with a unit (30ms, 1s); default 0",
+    )
     return parser
+
+
+def latency(text: str) -> float:
+    """Seconds from ``"0.03"``, ``"30ms"`` or ``"1s"`` (argparse type for ``--latency``)."""
+    value = text.strip().lower()
+    scale = 1.0
+    if value.endswith("ms"):
+        value, scale = value[:-2], 0.001
+    elif value.endswith("s"):
+        value = value[:-1]
+    try:
+        seconds = float(value) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a latency: use seconds (0.03) or 30ms"
+        ) from None
+    if not 0 <= seconds < 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"latency {text!r} must be >= 0 and under an hour")
+    return seconds
 
 
 @contextmanager
@@ -154,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             public_url=args.public_url,
             control_token=args.control_token,
             client_secrets=args.client_secrets,
+            latency=args.latency,
         )
     except ValueError as exc:
         return _fail(str(exc), 2)

@@ -59,6 +59,8 @@ def handle(state: EmulatorState, request: Request) -> Response | None:
     route = route_name(match, request.method)
     state.count_request(route)
     fault = state.take_fault(route)
+    if state.latency > 0:
+        time.sleep(state.latency)  # a far-away service: every API answer waits
     if fault is not None and fault.delay > 0:
         time.sleep(fault.delay)
     if fault is not None and fault.when == "before":

@@ -54,8 +54,12 @@ class EmulatorState:
         public_url: str | None = None,
         control_token: str | None = None,
         client_secrets: Mapping[str, str] | None = None,
+        latency: float = 0.0,
     ) -> None:
-        """Create empty stats and faults; ``store`` is attached when the server starts."""
+        """Create empty stats and faults; ``store`` is attached when the server starts.
+
+        ``latency`` seconds are added to every API answer (not to the control routes).
+        """
         secrets = _checked_secrets(client_secrets or {})
         self._initial = frozenset({DEFAULT_CLIENT_ID, *map(check_client_id, client_ids), *secrets})
         self._initial_secrets = secrets
@@ -63,6 +67,7 @@ class EmulatorState:
         self.any_client_id = any_client_id
         self.public_url = public_url
         self.control_token = control_token
+        self.latency = latency
         self.store: ProfileStore | None = None
         self._lock = threading.Lock()
         self._clients = set(self._initial)
