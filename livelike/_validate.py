@@ -7,7 +7,9 @@ the argument. Messages never include an access token.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,12 +107,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+INSECURE_HTTP_VARIABLE = "LIVELIKE_ALLOW_INSECURE_HTTP"
+_insecure_http_warned = False
+
+
 def url(value: Any, *, name: str) -> str:
     """Return ``value`` without a trailing slash if it is safe to send a token to.
 
     ``https`` is required, except for loopback hosts, where ``http`` is accepted
-    (the bundled emulator).
+    (the bundled emulator). ``LIVELIKE_ALLOW_INSECURE_HTTP=1`` also accepts
+    plain http to a named host (an emulator reached as a container or CI
+    service name): for test environments only; a warning says so, once per
+    process.
     """
+    global _insecure_http_warned
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
     try:
@@ -126,10 +136,22 @@ def url(value: Any, *, name: str) -> str:
     if parts.query or parts.fragment:
         raise InvalidArgumentError(f"{name} {value!r} must not have a query or fragment")
     if parts.scheme == "http" and not is_loopback(host):
+        if os.environ.get(INSECURE_HTTP_VARIABLE) == "1":
+            if not _insecure_http_warned:
+                _insecure_http_warned = True
+                warnings.warn(
+                    f"{name} {value!r} uses plain http to another machine because "
+                    f"{INSECURE_HTTP_VARIABLE}=1; access tokens travel in clear. "
+                    "Use this for test environments only.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+            return value.rstrip("/")
         raise InvalidArgumentError(
             f"{name} {value!r} uses plain http to a host that is not this machine; "
             "access tokens would travel in clear. Use https (plain http is accepted "
-            "only for localhost, 127.0.0.0/8 and ::1)"
+            "only for localhost, 127.0.0.0/8 and ::1; for a test environment, set "
+            f"{INSECURE_HTTP_VARIABLE}=1)"
         )
     return value.rstrip("/")
 

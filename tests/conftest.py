@@ -23,6 +23,8 @@ from livelike.storage import StorageKey, TokenRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "test-client"
+# Client ids the tests use against the emulator, which serves only registered ones.
+TEST_CLIENT_IDS = (CLIENT_ID, "client-a", "client-b", "service-test")
 FAST_RETRY = RetryPolicy(max_retries=3, backoff=0.0, max_retry_after=5.0)
 
 
@@ -43,7 +45,8 @@ def home(isolated: Path) -> Path:
 
 @pytest.fixture
 def emulator(livelike_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The emulator, reset, with LIVELIKE_API_URL pointing at it."""
+    """The emulator, reset, with LIVELIKE_API_URL pointing at it; serves TEST_CLIENT_IDS."""
+    livelike_emulator.add_client(*TEST_CLIENT_IDS)
     monkeypatch.setenv("LIVELIKE_API_URL", livelike_emulator.url)
     return livelike_emulator
 

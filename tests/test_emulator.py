@@ -24,6 +24,7 @@ from livelike.emulator._cli import main as cli_main
 
 CLIENT = "test-client"
 OTHER_CLIENT = "other_client"
+pytestmark = pytest.mark.livelike_client_ids(CLIENT, OTHER_CLIENT)
 TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
@@ -40,6 +41,9 @@ def create(emulator: Emulator, client_id: str = CLIENT, **fields: Any) -> dict[s
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+JSON = {"Content-Type": "application/json"}
 
 
 def jwt_part(token: str, index: int) -> dict[str, Any]:
@@ -137,8 +141,9 @@ def test_create_profile_returns_every_field(livelike_emulator: Emulator) -> None
     assert profile["badges"] == []
     assert profile["attributes"] == [{"key": "tier", "value": "gold"}]
     assert profile["subscribe_channel"] == f"profile.{profile_id}"
-    for key in ("badges_url", "rewards_url", "chat_room_memberships_url"):
+    for key in ("badges_url", "reward_item_balances_url", "chat_room_memberships_url"):
         assert profile[key].startswith(f"{base}/profiles/{profile_id}/")
+    assert profile["custom_id"] is None
     assert "unknown" not in profile
     token = profile["access_token"]
     assert jwt_part(token, 0) == {"alg": "HS256", "typ": "JWT"}
@@ -175,19 +180,16 @@ def test_get_current_profile_needs_a_valid_token(livelike_emulator: Emulator) ->
     assert missing.json() == {"detail": "Authentication credentials were not provided."}
     assert missing.headers["WWW-Authenticate"] == "Bearer"
 
-    for header in (
-        "Bearer nope",
-        "Bearer " + created["access_token"] + "x",
-        "Bearer",
-        "Bearer a b",
-    ):
+    for header in ("Bearer nope", "Bearer " + created["access_token"] + "x", "Bearer a b"):
         bad = requests.get(url, headers={"Authorization": header}, timeout=5)
-        assert bad.status_code == 401, header
+        assert bad.status_code == 403, header
         assert bad.json() == {"detail": "Invalid token."}
-        assert bad.headers["WWW-Authenticate"] == "Bearer"
+        assert "WWW-Authenticate" not in bad.headers
 
-    basic = requests.get(url, headers={"Authorization": "Basic dXNlcjpwdw=="}, timeout=5)
-    assert basic.status_code == 401
+    for header in ("Bearer", "Bearer ", "Basic dXNlcjpwdw=="):
+        absent = requests.get(url, headers={"Authorization": header}, timeout=5)
+        assert absent.status_code == 401, header
+        assert absent.json() == {"detail": "Authentication credentials were not provided."}
 
 
 def test_token_of_another_client_is_rejected(livelike_emulator: Emulator) -> None:
@@ -197,7 +199,7 @@ def test_token_of_another_client_is_rejected(livelike_emulator: Emulator) -> Non
         headers=bearer(created["access_token"]),
         timeout=5,
     )
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert response.json() == {"detail": "Invalid token."}
 
 
@@ -321,8 +323,9 @@ def test_method_not_allowed_and_unknown_paths(livelike_emulator: Emulator) -> No
     assert response.json() == {"detail": 'Method "POST" not allowed.'}
     assert "GET" in response.headers["Allow"]
 
-    response = requests.delete(f"{livelike_emulator.url}/profiles/{uuid.uuid4()}/", timeout=5)
+    response = requests.put(f"{livelike_emulator.url}/profiles/{uuid.uuid4()}/", timeout=5)
     assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "PATCH", "DELETE"}
 
     for path in ("/api/v1/nothing", "/", "/api/v1/applications/"):
         response = requests.get(livelike_emulator.root_url + path, timeout=5)
@@ -335,7 +338,8 @@ def test_keep_alive_session_survives_errors(livelike_emulator: Emulator) -> None
     with requests.Session() as session:
         for _ in range(3):
             assert session.post(livelike_emulator.root_url + "/x", json={"a": 1}).status_code == 404
-            assert session.post(profile_url(livelike_emulator), data=b"{").status_code == 400
+            response = session.post(profile_url(livelike_emulator), data=b"{", headers=JSON)
+            assert response.status_code == 400
             assert session.post(profile_url(livelike_emulator), json={}).status_code == 201
             assert session.head(f"{livelike_emulator.url}/applications/{CLIENT}").status_code == 200
 
@@ -365,9 +369,14 @@ def test_stats_count_routes_and_client_ids(livelike_emulator: Emulator) -> None:
             "get_profile": 1,
             "update_profile": 1,
             "profile_detail": 1,
+            "update_profile_detail": 0,
+            "delete_profile": 0,
+            "create_by_custom_id": 0,
+            "get_by_custom_id": 0,
             "other": 1,
         },
         "requests_total": 8,
+        "unknown_client_ids": [],
     }
     over_http = requests.get(f"{livelike_emulator.root_url}/_emulator/stats", timeout=5).json()
     assert over_http == stats
@@ -393,7 +402,7 @@ def test_reset_clears_stats_and_optionally_data(livelike_emulator: Emulator) -> 
     response = requests.get(
         profile_url(livelike_emulator), headers=bearer(created["access_token"]), timeout=5
     )
-    assert response.status_code == 401
+    assert response.status_code == 403
     assert livelike_emulator.stats()["requests_total"] == 2
 
 
@@ -417,7 +426,7 @@ def test_control_endpoint_errors(livelike_emulator: Emulator) -> None:
         response = requests.post(f"{root}/_emulator/faults", json=bad, timeout=5)
         assert response.status_code == 400, bad
         assert response.json()["detail"]
-    response = requests.post(f"{root}/_emulator/faults", data=b"{", timeout=5)
+    response = requests.post(f"{root}/_emulator/faults", data=b"{", headers=JSON, timeout=5)
     assert response.status_code == 400
     assert livelike_emulator.stats()["requests_total"] == 0
     with pytest.raises(ValueError, match="route"):
@@ -517,7 +526,7 @@ def test_faults_over_http(livelike_emulator: Emulator) -> None:
     response = requests.get(f"{root}/nowhere", timeout=5)
     assert response.status_code == 418
     assert response.headers["Retry-After"] == "0.5"
-    assert requests.delete(f"{root}/_emulator/faults", timeout=5).json() == {"ok": True}
+    assert requests.delete(f"{root}/_emulator/faults", json={}, timeout=5).json() == {"ok": True}
     assert requests.get(f"{root}/nowhere", timeout=5).status_code == 404
 
 
@@ -526,9 +535,9 @@ def test_faults_over_http(livelike_emulator: Emulator) -> None:
 
 def test_db_file_persists_profiles_and_tokens(tmp_path: Path) -> None:
     db = str(tmp_path / "emulator.sqlite3")
-    with Emulator(db=db) as first:
+    with Emulator(db=db, client_ids=[CLIENT]) as first:
         created = create(first, nickname="Kept")
-    with Emulator(db=db) as second:
+    with Emulator(db=db, client_ids=[CLIENT]) as second:
         assert second.stats()["profiles_created_total"] == 0
         response = requests.get(
             profile_url(second), headers=bearer(created["access_token"]), timeout=5
@@ -543,7 +552,7 @@ def test_db_file_persists_profiles_and_tokens(tmp_path: Path) -> None:
 
 
 def test_stop_closes_keep_alive_connections_and_can_restart() -> None:
-    emulator = Emulator()
+    emulator = Emulator(client_ids=[CLIENT])
     emulator.start()
     with pytest.raises(RuntimeError):
         emulator.start()

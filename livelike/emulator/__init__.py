@@ -2,8 +2,9 @@
 
 The emulator is a small HTTP server (standard library only) that speaks the
 LiveLike profile API at ``http://127.0.0.1:PORT/api/v1``: application config,
-profile creation with access tokens, current profile get/update and public
-profile lookup. It also counts requests and created profiles and can inject
+profile creation with access tokens, current profile get/update, profiles by
+id (get, update, delete) and by custom id, and client-generated access tokens
+signed with a client secret. It also counts requests and created profiles and can inject
 faults (error statuses, delays, dropped connections), controlled either
 directly through :class:`Emulator` or over HTTP with :class:`EmulatorClient`.
 
@@ -21,54 +22,45 @@ In pytest, use the ``livelike_emulator`` fixture (see
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
-from livelike.emulator._server import (
-    CLIENT_ID_PATTERN,
-    ROUTE_NAMES,
-    EmulatorHTTPServer,
-    EmulatorState,
-    parse_fault,
-)
+from livelike.emulator._control import EmulatorClient
+from livelike.emulator._faults import ROUTE_NAMES, fault_spec, parse_fault
+from livelike.emulator._server import EmulatorHTTPServer
+from livelike.emulator._state import DEFAULT_CLIENT_ID, EmulatorState
 from livelike.emulator._store import ProfileStore
 
-__all__ = ["ROUTE_NAMES", "Emulator", "EmulatorClient", "serve"]
-
-_API_SUFFIX = "/api/v1"
+__all__ = ["DEFAULT_CLIENT_ID", "ROUTE_NAMES", "Emulator", "EmulatorClient", "serve"]
 
 
-def _fault_spec(
-    route: str,
-    *,
-    status: int | None,
-    times: int,
-    delay: float,
-    drop: bool,
-    when: str,
-    retry_after: float | None,
-    body: Any,
-) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "route": route,
-        "times": times,
-        "delay": delay,
-        "drop": drop,
-        "when": when,
-    }
-    if status is not None:
-        spec["status"] = status
-    if retry_after is not None:
-        spec["retry_after"] = retry_after
-    if body is not None:
-        spec["body"] = body
-    return spec
+def check_public_url(url: str) -> str:
+    """Return ``url`` (``http(s)://host[:port]``) without a trailing slash, or raise ValueError."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise ValueError(f"invalid public URL {url!r}: {exc}") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(f"invalid public URL {url!r}: use http(s)://host[:port], nothing more")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_port(port: object) -> int:
+    """Return ``port`` if it is a TCP port number (0 picks a free port), else raise ValueError."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ValueError(f"invalid port {port!r}: use 0 (a free port) to 65535")
+    return port
 
 
 class Emulator:
@@ -76,13 +68,31 @@ class Emulator:
 
     ``port=0`` picks a free port. ``db`` is a SQLite file path that keeps
     profiles (and the token signing secret) across restarts; by default
-    everything lives in memory. ``client_ids`` restricts the accepted client
-    ids (others get 404); by default any well-formed client id is accepted.
+    everything lives in memory.
+
+    Client ids: only registered ones are served, as on the real service,
+    where a typo in a client id answers 404. :data:`DEFAULT_CLIENT_ID`
+    (``"demo"``) is always registered; ``client_ids`` and :meth:`add_client`
+    register more; ``any_client_id=True`` serves every well-formed client id.
+
+    Config and profile URLs point back at the address each request was sent
+    to (its ``Host`` header), or at ``public_url`` (``http(s)://host[:port]``)
+    when given. ``control_token`` protects the ``/_emulator/`` control routes
+    (send it as ``Authorization: Bearer``; :class:`EmulatorClient` does).
+
+    ``client_secrets`` (``{client_id: secret}``) lets those client ids accept
+    client-generated access tokens: HS256 JWTs signed with the secret, with
+    claims ``iss`` (the client id), ``custom_profile_id`` and optionally
+    ``exp``; the first request with one creates the profile with that custom
+    id (counted in :meth:`stats`). Profiles can also be created and read by
+    custom id (``/profile-by-custom-id/{client_id}/{custom_id}/``, 201 or 409)
+    and updated or deleted by id (``PATCH``/``DELETE /profiles/{id}/``, 200
+    and 204, 404 when unknown).
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`::
 
-        with Emulator() as emulator:
-            requests.get(f"{emulator.url}/applications/my-client-id")
+        with Emulator(client_ids=["my-client-id"]) as emulator:
+            requests.get(f"{emulator.url}/applications/my-client-id/")
     """
 
     def __init__(
@@ -91,17 +101,27 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         db: str | None = None,
-        client_ids: Iterable[str] | None = None,
+        client_ids: Iterable[str] = (),
+        any_client_id: bool = False,
+        public_url: str | None = None,
+        control_token: str | None = None,
+        client_secrets: Mapping[str, str] | None = None,
     ) -> None:
-        """Configure the emulator; nothing is bound until :meth:`start`."""
-        allowed = None if client_ids is None else frozenset(client_ids)
-        for client_id in allowed or ():
-            if not CLIENT_ID_PATTERN.match(client_id):
-                raise ValueError(f"invalid client id {client_id!r}: use 1-128 of A-Z a-z 0-9 _ -")
+        """Configure the emulator (ValueError for a bad argument); nothing is bound yet."""
+        if isinstance(client_ids, str):
+            raise ValueError("client_ids must be a list of client ids, not one string")
         self._host = host
-        self._port = port
+        self._port = check_port(port)
         self._db = db
-        self._state = EmulatorState(allowed)
+        if control_token is not None and not control_token.strip():
+            raise ValueError("control_token must not be empty")
+        self._state = EmulatorState(
+            list(client_ids),
+            any_client_id=any_client_id,
+            public_url=None if public_url is None else check_public_url(public_url),
+            control_token=control_token,
+            client_secrets=client_secrets,
+        )
         self._lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -210,9 +230,23 @@ class Emulator:
         """Counters since start or the last reset (same JSON as ``GET /_emulator/stats``)."""
         return self._state.stats()
 
-    def reset(self, *, data: bool = False) -> None:
-        """Clear stats and faults; with ``data=True`` also delete all profiles and tokens."""
-        self._state.reset(data=data)
+    def reset(self, *, data: bool = False, clients: bool = False) -> None:
+        """Clear stats and faults; ``data=True`` also deletes all profiles and tokens,
+        ``clients=True`` forgets client ids added after construction."""
+        self._state.reset(data=data, clients=clients)
+
+    def add_client(self, *client_ids: str) -> None:
+        """Register more client ids (ValueError naming a malformed one; none is added then)."""
+        self._state.add_clients(client_ids)
+
+    def add_client_secret(self, client_id: str, secret: str) -> None:
+        """Register ``client_id`` with the secret its client-generated tokens are signed with."""
+        self._state.add_secrets({client_id: secret})
+
+    @property
+    def client_ids(self) -> list[str]:
+        """The registered client ids, sorted (``demo`` included)."""
+        return self._state.client_ids()
 
     def inject(
         self,
@@ -237,7 +271,7 @@ class Emulator:
         profile is created) and then the status is sent or the connection dropped.
         Raises ValueError for an invalid fault.
         """
-        spec = _fault_spec(
+        spec = fault_spec(
             route,
             status=status,
             times=times,
@@ -260,93 +294,11 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     db: str | None = None,
-    client_ids: Iterable[str] | None = None,
+    client_ids: Iterable[str] = (),
+    any_client_id: bool = False,
 ) -> Iterator[str]:
     """Run an :class:`Emulator` for the ``with`` block and yield its API base URL."""
-    with Emulator(host=host, port=port, db=db, client_ids=client_ids) as emulator:
+    with Emulator(
+        host=host, port=port, db=db, client_ids=client_ids, any_client_id=any_client_id
+    ) as emulator:
         yield emulator.url
-
-
-class EmulatorClient:
-    """Control an emulator running elsewhere (another process) over HTTP.
-
-    ``url`` may be the API base URL (``http://127.0.0.1:PORT/api/v1``) or the
-    root URL. Uses only ``urllib.request`` and ignores proxy settings. Methods
-    mirror :class:`Emulator`; an invalid fault raises ValueError, any other
-    error answer RuntimeError.
-    """
-
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
-        """Point the client at an emulator; ``timeout`` is per request, in seconds."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        root = url.rstrip("/")
-        if root.endswith(_API_SUFFIX):
-            root = root[: -len(_API_SUFFIX)]
-        self.root_url = root
-        """The emulator's root URL, without ``/api/v1``."""
-        self.url = root + _API_SUFFIX
-        """The emulator's API base URL."""
-        self._timeout = timeout
-        # Control calls go straight to the emulator, never through an HTTP(S)_PROXY.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def _call(self, method: str, name: str, payload: Any = None) -> Any:
-        data = None if payload is None else json.dumps(payload).encode("utf-8")
-        request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
-            f"{self.root_url}/_emulator/{name}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
-        )
-        try:
-            with self._opener.open(request, timeout=self._timeout) as response:
-                return json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            try:
-                detail = exc.read().decode("utf-8", "replace")
-            finally:
-                exc.close()
-            with contextlib.suppress(ValueError, AttributeError):
-                detail = str(json.loads(detail)["detail"])
-            if exc.code == 400:
-                raise ValueError(detail) from None
-            raise RuntimeError(f"emulator answered {exc.code}: {detail}") from None
-
-    def stats(self) -> dict[str, Any]:
-        """Counters since start or the last reset (``GET /_emulator/stats``)."""
-        return cast(dict[str, Any], self._call("GET", "stats"))
-
-    def reset(self, *, data: bool = False) -> None:
-        """Clear stats and faults; with ``data=True`` also delete all profiles and tokens."""
-        self._call("POST", "reset", {"data": data})
-
-    def inject(
-        self,
-        route: str,
-        *,
-        status: int | None = None,
-        times: int = 1,
-        delay: float = 0.0,
-        drop: bool = False,
-        when: str = "before",
-        retry_after: float | None = None,
-        body: Any = None,
-    ) -> None:
-        """Queue a fault like :meth:`Emulator.inject` (ValueError if it is invalid)."""
-        spec = _fault_spec(
-            route,
-            status=status,
-            times=times,
-            delay=delay,
-            drop=drop,
-            when=when,
-            retry_after=retry_after,
-            body=body,
-        )
-        self._call("POST", "faults", spec)
-
-    def clear_faults(self) -> None:
-        """Drop every queued fault (``DELETE /_emulator/faults``)."""
-        self._call("DELETE", "faults")

@@ -184,6 +184,7 @@ class BackendContract(ReadOnlyBackendContract):
     def test_get_or_create_from_threads_creates_one(
         self, backend: StorageBackend, livelike_emulator: Any
     ) -> None:
+        livelike_emulator.add_client("contract-threads")
         client = LiveLike("contract-threads", api_url=livelike_emulator.url, storage=[backend])
         ids: list[str] = []
         barrier = threading.Barrier(8)
@@ -209,6 +210,7 @@ class BackendContract(ReadOnlyBackendContract):
             pytest.skip(f"{backend.name} keeps tokens in one process only")
         assert self.factory, "set `factory` so the suite can build the backend in other processes"
         env = {**os.environ, **self.subprocess_env()}
+        livelike_emulator.add_client("contract-procs")
         args = [self.factory, "contract-procs", livelike_emulator.url, "processes"]
         procs = [
             subprocess.Popen(

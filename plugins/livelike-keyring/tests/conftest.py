@@ -16,6 +16,7 @@ import pytest
 import test_keyring_support as support
 
 from livelike import _api, _plugins
+from livelike.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +41,10 @@ def isolated(
             thread.join(timeout=5)
     _api.reset()
     _plugins.reset_registry()
+
+
+@pytest.fixture
+def livelike_emulator(livelike_emulator: Emulator) -> Emulator:
+    """livelike's emulator fixture, serving the client ids these tests use."""
+    livelike_emulator.add_client("discovered", "no-keyring", "locked", "hung")
+    return livelike_emulator

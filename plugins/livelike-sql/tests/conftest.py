@@ -17,6 +17,8 @@ import pytest
 import test_sql_support as support
 from livelike_sql import SQLBackend
 
+from livelike.emulator import Emulator
+
 
 @pytest.fixture(autouse=True)
 def isolated(livelike_isolated: Path) -> Path:
@@ -83,3 +85,10 @@ def make_backend() -> Iterator[support.MakeBackend]:
     yield make
     for backend in made:
         backend.close()
+
+
+@pytest.fixture
+def livelike_emulator(livelike_emulator: Emulator) -> Emulator:
+    """livelike's emulator fixture, serving the client ids these tests use."""
+    livelike_emulator.add_client("sql-sdk", "sql-scale", "sql-down", "sql-billing", "fault-matrix")
+    return livelike_emulator
