@@ -38,7 +38,10 @@ def init(
     on_invalid_token: OnInvalidToken = "recreate",
     session: requests.Session | None = None,
     config_ttl: float = DEFAULT_CONFIG_TTL,
-    subject: str = "default",
+    custom_ids: bool | None = None,
+    client_secret: str | None = None,
+    token_ttl: float | None = None,
+    subject: str | None = None,
     persist: bool = True,
     create: bool = True,
     ephemeral: bool = False,
@@ -68,6 +71,9 @@ def init(
         on_invalid_token=on_invalid_token,
         session=session,
         config_ttl=config_ttl,
+        custom_ids=custom_ids,
+        client_secret=client_secret,
+        token_ttl=token_ttl,
     )
     try:
         profile = client.init(

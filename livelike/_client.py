@@ -26,12 +26,15 @@ from livelike.storage import StorageKey, TokenRecord, utcnow
 if TYPE_CHECKING:
     import requests
 
+    from livelike._signed import SignedResolver
     from livelike._transport import RetryPolicy, Transport
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_TIMEOUT", "LiveLike", "OnInvalidToken"]
 
 DEFAULT_API_URL = "https://cf-blast.livelikecdn.com/api/v1"
 API_URL_VARIABLE = "LIVELIKE_API_URL"
+CUSTOM_IDS_VARIABLE = "LIVELIKE_CUSTOM_IDS"
+CLIENT_SECRET_VARIABLE = "LIVELIKE_CLIENT_SECRET"
 DEFAULT_TIMEOUT = (3.05, 10.0)
 
 
@@ -67,6 +70,15 @@ class LiveLike:
         config_ttl: seconds the application config is reused from the disk
             cache (``$LIVELIKE_HOME/cache``) before it is fetched again; 0
             disables the cache.
+        custom_ids: the ``init`` subject is the profile's custom id, and a
+            create goes through ``profile-by-custom-id`` (idempotent at the
+            service); default ``$LIVELIKE_CUSTOM_IDS`` (``1`` to enable).
+        client_secret: the application's client secret (servers only, never
+            in software handed to users); default ``$LIVELIKE_CLIENT_SECRET``.
+            ``init(subject=S)`` then signs its own token for custom id ``S``
+            and the service creates the profile on first use. Never logged,
+            shown or saved by livelike.
+        token_ttl: seconds a signed token is valid (its ``exp``); None for none.
 
     Raises:
         InvalidArgumentError: an argument is malformed (no request is made).
@@ -89,8 +101,23 @@ class LiveLike:
         on_invalid_token: OnInvalidToken = "recreate",
         session: requests.Session | None = None,
         config_ttl: float = DEFAULT_CONFIG_TTL,
+        custom_ids: bool | None = None,
+        client_secret: str | None = None,
+        token_ttl: float | None = None,
     ) -> None:
         self.client_id = check.client_id(client_id)
+        if custom_ids is None:
+            custom_ids = check.flag(os.environ.get(CUSTOM_IDS_VARIABLE), name=CUSTOM_IDS_VARIABLE)
+        elif not isinstance(custom_ids, bool):
+            raise errors.InvalidArgumentError("custom_ids must be True or False")
+        self.custom_ids = custom_ids
+        secret_name = "client_secret"
+        if client_secret is None and os.environ.get(CLIENT_SECRET_VARIABLE):
+            client_secret, secret_name = os.environ[CLIENT_SECRET_VARIABLE], CLIENT_SECRET_VARIABLE
+        self._client_secret = (
+            None if client_secret is None else check.client_secret(client_secret, name=secret_name)
+        )
+        self.token_ttl = None if token_ttl is None else check.seconds(token_ttl, name="token_ttl")
         name, source = "api_url", api_url
         if source is None:
             source = os.environ.get(API_URL_VARIABLE) or DEFAULT_API_URL
@@ -124,7 +151,14 @@ class LiveLike:
         self._subject = "default"
 
     def __repr__(self) -> str:
-        return f"<LiveLike client_id={self.client_id!r} api_url={self.api_url!r}>"
+        extra = " custom_ids=True" if self.custom_ids else ""
+        extra += " client_secret=<hidden>" if self._client_secret else ""
+        return f"<LiveLike client_id={self.client_id!r} api_url={self.api_url!r}{extra}>"
+
+    @property
+    def names_subjects(self) -> bool:
+        """True when subjects are custom ids (``custom_ids`` or a client secret)."""
+        return self.custom_ids or self._client_secret is not None
 
     def __enter__(self) -> LiveLike:
         return self
@@ -149,8 +183,19 @@ class LiveLike:
             from livelike._plugins import registry
 
             chain = resolve(self._storage_spec, registry())
-            resolver = self._resolver = Resolver(self._service, chain, self.on_invalid_token)
+            resolver = self._resolver = Resolver(
+                self._service, chain, self.on_invalid_token, custom_ids=self.custom_ids
+            )
         return resolver
+
+    def _signed(self) -> SignedResolver:
+        from livelike._signed import SignedResolver  # only with a secret: hmac and hashlib
+
+        secret = self._client_secret
+        assert secret is not None
+        return SignedResolver(
+            self._service, self._storage(), self._resolve(), secret, self.token_ttl
+        )
 
     def _storage(self) -> StorageChain:
         return self._resolve().chain
@@ -193,7 +238,7 @@ class LiveLike:
         self,
         access_token: str | None = None,
         *,
-        subject: str = "default",
+        subject: str | None = None,
         persist: bool = True,
         create: bool = True,
         ephemeral: bool = False,
@@ -213,7 +258,9 @@ class LiveLike:
 
         Args:
             access_token: a token to use instead of a saved one.
-            subject: whose profile this is (your user id in a service).
+            subject: whose profile this is (your user id in a service);
+                default ``"default"``. With ``custom_ids`` or a client secret
+                it is the profile's custom id and must be given.
             persist: save a given ``access_token``.
             create: when False, raise instead of creating a profile.
             ephemeral: allow creating a profile whose token can only be kept
@@ -229,6 +276,10 @@ class LiveLike:
                 on the error's ``profile``.
             InvalidAccessTokenError: the given token, or a saved one with
                 ``on_invalid_token="raise"``, was rejected.
+            ClientTokenRejectedError: the service refused the token signed
+                with the client secret (wrong secret, clock skew).
+            CustomIdTakenError: with ``custom_ids``, the custom id already has
+                a profile whose token is not saved here (it is on the error).
             NoSavedProfileError: ``create=False`` and nothing is saved.
             CreateInDoubtError: an earlier create for this key lost its
                 answer (the service may have billed a profile); nothing is
@@ -236,9 +287,20 @@ class LiveLike:
             NetworkError, ServiceError, RateLimitedError: the service could
                 not be used; saved tokens are untouched and nothing was created.
         """
+        if subject is None:
+            if self.names_subjects:
+                raise errors.InvalidArgumentError(
+                    "with custom_ids or a client secret, init needs subject= (the user's "
+                    "custom id): the default subject would give every caller one profile"
+                )
+            subject = "default"
         subject = check.subject(subject)
+        if self.names_subjects:
+            check.custom_id(subject, name="subject")
         key = self._key(subject)
         resolver = self._resolve()
+        if access_token is None and self._client_secret is not None:
+            return self._set_current(self._signed().resolve(key, validate=validate), subject)
         if access_token is not None:
             token = check.access_token(access_token)
             profile = self._service.fetch(token, source="given")
@@ -388,3 +450,12 @@ class LiveLike:
         if not isinstance(profile_id, str) or not profile_id or "/" in profile_id:
             raise errors.InvalidArgumentError("profile_id must be a non-empty string without '/'")
         return self._service.public_profile(profile_id)
+
+    def get_profile_by_custom_id(self, custom_id: str) -> Profile:
+        """Fetch the public view (no token) of the profile with this custom id.
+
+        Raises:
+            InvalidArgumentError: a malformed custom id (before any request).
+            NotFoundError: no profile has that custom id.
+        """
+        return self._service.profile_by_custom_id(check.custom_id(custom_id))

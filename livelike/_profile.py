@@ -26,6 +26,17 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _attributes(value: Any) -> Mapping[str, str]:
+    """The service's ``[{"key": .., "value": ..}]`` list as a read-only mapping."""
+    pairs: dict[str, str] = {}
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                raw = item.get("value")
+                pairs[item["key"]] = raw if isinstance(raw, str) else str(raw)
+    return MappingProxyType(pairs)
+
+
 @attrs.frozen
 class Profile:
     """A LiveLike user profile, as the service sent it.
@@ -36,6 +47,8 @@ class Profile:
         custom_data: the integrator's free-form string, or ``None``.
         created_at: when the service created the profile (``None`` if it did not say).
         client_id: the application's client id.
+        custom_id: the integration's own id for the profile, or ``None``.
+        attributes: the profile's attributes, a read-only mapping of strings.
         data: the full JSON object the service sent, read-only, without ``access_token``.
         access_token: the token that authenticates as this profile, where known.
             It is never shown by ``repr`` or ``str``.
@@ -43,7 +56,8 @@ class Profile:
             which counts towards Monthly Active Users), ``"saved"`` (a saved
             token, validated with the service), ``"given"`` (the token passed
             to ``init``), ``"cached"`` (the saved snapshot, no request made:
-            see ``fetched_at``) or ``"service"`` (any other call).
+            see ``fetched_at``), ``"signed"`` (found with a token signed with
+            the client secret) or ``"service"`` (any other call).
         fetched_at: when the service sent this data (for ``"cached"``, when
             the snapshot was taken), or None.
 
@@ -58,6 +72,8 @@ class Profile:
     custom_data: str | None = None
     created_at: datetime | None = None
     client_id: str | None = None
+    custom_id: str | None = None
+    attributes: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}), eq=False)
     data: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     access_token: str | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="service", eq=False)
@@ -95,6 +111,8 @@ class Profile:
             custom_data=_optional_str(body.get("custom_data")),
             created_at=_parse_time(body.get("created_at")),
             client_id=_optional_str(body.get("client_id")),
+            custom_id=_optional_str(body.get("custom_id")),
+            attributes=_attributes(body.get("attributes")),
             data=MappingProxyType(data),
             access_token=token,
             source=source,

@@ -160,3 +160,45 @@ def origin(api_url: str) -> str:
     """Return ``scheme://host[:port]`` of an already checked URL, lowercased."""
     parts = urlsplit(api_url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+CUSTOM_ID_MAX = 255
+
+
+def custom_id(value: Any, *, name: str = "custom_id") -> str:
+    """Return ``value`` if it can be a custom profile id (1 to 255 printable
+    characters, no spaces or ``/``)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    if not 1 <= len(value) <= CUSTOM_ID_MAX:
+        raise InvalidArgumentError(f"{name} must be 1 to {CUSTOM_ID_MAX} characters long")
+    if not value.isprintable() or any(c.isspace() or c == "/" for c in value):
+        raise InvalidArgumentError(
+            f"{name} {value!r} cannot be a custom id: no spaces, '/' or unprintable characters"
+        )
+    return value
+
+
+def client_secret(value: Any, *, name: str = "client_secret") -> str:
+    """Return ``value`` if it can be a client secret (the value is never echoed)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    if not value or not value.isprintable():
+        raise InvalidArgumentError(f"{name} must be a non-empty printable string")
+    return value
+
+
+def seconds(value: Any, *, name: str) -> float:
+    """Return ``value`` as a positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgumentError(f"{name} must be a positive number of seconds")
+    return float(value)
+
+
+def flag(value: str | None, *, name: str) -> bool:
+    """An on/off environment setting: unset, ``""`` or ``0`` is off, ``1`` is on."""
+    if value is None or value.strip() in ("", "0"):
+        return False
+    if value.strip() == "1":
+        return True
+    raise InvalidArgumentError(f"{name} must be 1 or 0, not {value!r}")
