@@ -7,6 +7,7 @@ calls act on it and raise :class:`~livelike.errors.NotInitializedError` before.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
@@ -110,18 +111,29 @@ def get_user_profile() -> Profile:
     return _client().get_user_profile()
 
 
-def update_user_profile(*, nickname: str | None = None, custom_data: str | None = None) -> Profile:
-    """Change the current profile's nickname and/or custom data; the result keeps its token.
+def update_user_profile(
+    *,
+    nickname: str | None = None,
+    custom_data: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> Profile:
+    """Change the current profile's nickname, custom data and/or attributes; it keeps its token.
 
     Raises:
         NotInitializedError: :func:`init` has not been called.
         InvalidArgumentError: nothing to change, or a bad value.
     """
-    return _client().update_user_profile(nickname=nickname, custom_data=custom_data)
+    return _client().update_user_profile(
+        nickname=nickname, custom_data=custom_data, attributes=attributes
+    )
 
 
 def create_user_profile(
-    *, nickname: str | None = None, custom_data: str | None = None, save: bool = False
+    *,
+    nickname: str | None = None,
+    custom_data: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+    save: bool = False,
 ) -> Profile:
     """Create a new profile with the last :func:`init`'s client and return it with its token.
 
@@ -130,7 +142,9 @@ def create_user_profile(
     Raises:
         NotInitializedError: :func:`init` has not been called.
     """
-    return _client().create_user_profile(nickname=nickname, custom_data=custom_data, save=save)
+    return _client().create_user_profile(
+        nickname=nickname, custom_data=custom_data, attributes=attributes, save=save
+    )
 
 
 def reset() -> None:

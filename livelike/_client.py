@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from livelike import _validate as check
 from livelike import errors
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
 from livelike._chain import StorageChain, StorageSpec, resolve
 from livelike._profile import Profile
+from livelike._profile_calls import ProfileCalls
 from livelike._resolver import OnInvalidToken, Resolver
 from livelike._service import ProfileService
 from livelike.storage import StorageKey, TokenRecord, utcnow
@@ -38,16 +39,7 @@ CLIENT_SECRET_VARIABLE = "LIVELIKE_CLIENT_SECRET"
 DEFAULT_TIMEOUT = (3.05, 10.0)
 
 
-def _profile_body(nickname: str | None, custom_data: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if nickname is not None:
-        body["nickname"] = check.nickname(nickname)
-    if custom_data is not None:
-        body["custom_data"] = check.custom_data(custom_data)
-    return body
-
-
-class LiveLike:
+class LiveLike(ProfileCalls):
     """A client for one LiveLike application (client id).
 
     It owns one ``requests.Session``; use it as a context manager or call
@@ -354,108 +346,3 @@ class LiveLike:
             if self._subject == key.subject:
                 self._profile = None
         return forgotten
-
-    # -- the JavaScript SDK's calls -----------------------------------------------------
-
-    def get_user_profile(self, *, access_token: str | None = None) -> Profile:
-        """Fetch the current profile from the service.
-
-        Uses the token from the last :meth:`init` unless ``access_token`` is given.
-
-        Raises:
-            NotInitializedError: no ``init`` yet and no ``access_token``.
-            InvalidAccessTokenError: the token was rejected.
-        """
-        given = access_token is not None
-        profile = self._service.fetch(self._current_token(access_token), source="service")
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
-
-    def update_user_profile(
-        self,
-        *,
-        nickname: str | None = None,
-        custom_data: str | None = None,
-        access_token: str | None = None,
-    ) -> Profile:
-        """Change the current profile's nickname and/or custom data.
-
-        The returned profile keeps the access token (the service's answer lacks it).
-
-        Args:
-            nickname: 1 to 20 characters.
-            custom_data: any string (serialize structured data yourself).
-            access_token: act on this token's profile instead of the current one.
-
-        Raises:
-            InvalidArgumentError: nothing to change, or a bad value (before any request).
-            NotInitializedError: no ``init`` yet and no ``access_token``.
-            BadRequestError: the service refused a value.
-        """
-        body = _profile_body(nickname, custom_data)
-        if not body:
-            raise errors.InvalidArgumentError("update_user_profile needs nickname or custom_data")
-        given = access_token is not None
-        profile = self._service.update(self._current_token(access_token), body)
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
-
-    def create_user_profile(
-        self,
-        *,
-        nickname: str | None = None,
-        custom_data: str | None = None,
-        save: bool = False,
-        subject: str | None = None,
-    ) -> Profile:
-        """Create a new profile, even if one is saved, and return it with its token.
-
-        It counts towards Monthly Active Users. The saved token is left alone
-        unless ``save=True``, which saves the new token under ``subject``
-        (default: the subject of the last :meth:`init`), keeps the old one in
-        history, and makes the new profile current.
-
-        Raises:
-            InvalidArgumentError: a bad value (before any request).
-            ProfileNotSavedError: ``save=True`` and the save failed; the
-                profile is on the error.
-        """
-        body = _profile_body(nickname, custom_data)
-        key = self._key(check.subject(subject if subject is not None else self._subject))
-        resolver = self._resolve()
-        profile = self._service.create(body)
-        resolver.announce(profile, key, "explicit create")
-        if save:
-            try:
-                resolver.remember(key, profile, "replaced by a given token")
-            except errors.StorageError as exc:
-                raise errors.ProfileNotSavedError(
-                    f"created profile {profile.id} but could not save its token: {exc}",
-                    profile=profile,
-                    backend=exc.backend,
-                ) from exc
-            self._set_current(profile, key.subject)
-        return profile
-
-    def get_profile(self, profile_id: str) -> Profile:
-        """Fetch any profile's public view by id (no token needed).
-
-        Raises:
-            NotFoundError: no such profile.
-        """
-        if not isinstance(profile_id, str) or not profile_id or "/" in profile_id:
-            raise errors.InvalidArgumentError("profile_id must be a non-empty string without '/'")
-        return self._service.public_profile(profile_id)
-
-    def get_profile_by_custom_id(self, custom_id: str) -> Profile:
-        """Fetch the public view (no token) of the profile with this custom id.
-
-        Raises:
-            InvalidArgumentError: a malformed custom id (before any request).
-            NotFoundError: no profile has that custom id.
-        """
-        return self._service.profile_by_custom_id(check.custom_id(custom_id))

@@ -202,3 +202,25 @@ def flag(value: str | None, *, name: str) -> bool:
     if value.strip() == "1":
         return True
     raise InvalidArgumentError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def attributes(value: Any) -> dict[str, str]:
+    """Return ``value`` as a dict if it maps non-blank string keys to string values."""
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            f"attributes must be a mapping of strings to strings, not {_type_name(value)}"
+        )
+    clean: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidArgumentError(f"attribute keys must be non-blank strings, not {key!r}")
+        if not isinstance(item, str):
+            raise InvalidArgumentError(
+                f"attribute {key!r} must have a string value, not {_type_name(item)}"
+            )
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in key + item):
+            raise InvalidArgumentError(f"attribute {key!r} contains control characters")
+        clean[key] = item
+    return clean
