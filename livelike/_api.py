@@ -20,9 +20,10 @@ from livelike.errors import NotInitializedError
 if TYPE_CHECKING:
     import requests
 
+    from livelike._adopt import Adoption
     from livelike._transport import RetryPolicy
 
-__all__ = ["create_user_profile", "get_user_profile", "init", "update_user_profile"]
+__all__ = ["adopt", "create_user_profile", "get_user_profile", "init", "update_user_profile"]
 
 _default: LiveLike | None = None
 _default_lock = threading.Lock()
@@ -145,6 +146,17 @@ def create_user_profile(
     return _client().create_user_profile(
         nickname=nickname, custom_data=custom_data, attributes=attributes, save=save
     )
+
+
+def adopt(from_subject: str, to_subject: str) -> Adoption:
+    """Make the visitor's profile the signed-up user's, with the last :func:`init`'s client.
+
+    See :meth:`LiveLike.adopt`.
+
+    Raises:
+        NotInitializedError: :func:`init` has not been called.
+    """
+    return _client().adopt(from_subject, to_subject)
 
 
 def reset() -> None:

@@ -27,6 +27,7 @@ from livelike.storage import StorageKey, TokenRecord, utcnow
 if TYPE_CHECKING:
     import requests
 
+    from livelike._adopt import Adoption
     from livelike._signed import SignedResolver
     from livelike._transport import RetryPolicy, Transport
 
@@ -315,6 +316,41 @@ class LiveLike(ProfileCalls):
             StorageError: a backend failed.
         """
         return self._resolve().accept_lost(self._key(check.subject(subject)))
+
+    def adopt(self, from_subject: str, to_subject: str) -> Adoption:
+        """Make the visitor's profile (saved under ``from_subject``) the signed-up user's.
+
+        Under both keys' locks the visitor's record (token, history, snapshot)
+        moves to ``to_subject`` and ``from_subject`` is left pointing nowhere
+        (its token is moved aside, as by :meth:`forget`). With custom ids the
+        profile's custom id becomes ``to_subject`` (``PATCH``). If the user
+        already has a saved profile it is kept, and the visitor's token goes
+        into its record's history. Nothing is deleted, created or billed.
+        Audited. Returns which profile was kept.
+
+        Raises:
+            InvalidArgumentError: bad or equal subjects (before any request).
+            NoSavedProfileError: no token is saved under ``from_subject``.
+            CreateInDoubtError: either key has a create in doubt.
+            CustomIdTakenError: with custom ids, ``to_subject`` already has a
+                profile whose token is not saved here.
+            StorageError: a backend failed.
+        """
+        from livelike import _adopt
+
+        source, target = check.subject(from_subject), check.subject(to_subject)
+        if source == target:
+            raise errors.InvalidArgumentError("adopt needs two different subjects")
+        if self.names_subjects:
+            check.custom_id(source, name="from_subject")
+            check.custom_id(target, name="to_subject")
+        result = _adopt.adopt(
+            self._resolve(), self._key(source), self._key(target), custom_ids=self.names_subjects
+        )
+        with self._state_lock:
+            if self._subject == source:
+                self._subject = target
+        return result
 
     def saved_record(self, subject: str = "default") -> TokenRecord | None:
         """The record saved for ``subject`` (token and history), or None; no request is made.

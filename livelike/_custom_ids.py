@@ -16,7 +16,7 @@ from livelike._profile import Profile
 from livelike._service import ProfileService
 from livelike.storage import StorageKey
 
-__all__ = ["taken"]
+__all__ = ["taken", "taken_by"]
 
 logger = logging.getLogger("livelike")
 
@@ -31,6 +31,11 @@ def taken(service: ProfileService, key: StorageKey, exc: Exception) -> Exception
     except errors.LiveLikeError as lookup:
         logger.warning("could not look up the profile of custom id %r: %s", key.subject, lookup)
         profile = None
+    return taken_by(profile, key)
+
+
+def taken_by(profile: Profile | None, key: StorageKey) -> errors.CustomIdTakenError:
+    """The error for custom id ``key.subject``, held by ``profile`` (None: not looked up)."""
     which = f"profile {profile.id} ({profile.nickname!r})" if profile else "a profile"
     return errors.CustomIdTakenError(
         f"{which} already has custom id {key.subject!r}, but its access token is not saved "

@@ -279,6 +279,10 @@ class Resolver:
             backend=found.backend.name,
         )
 
+    def in_doubt(self, key: StorageKey, found: Found) -> errors.CreateInDoubtError:
+        """The error for ``found``, a record with a create in doubt."""
+        return self._in_doubt(key, found)
+
     def accept_lost(self, key: StorageKey) -> bool:
         """Accept that an in-doubt create's profile is lost; allow one new create.
 
