@@ -32,7 +32,7 @@ def run(emulator: Emulator, env: dict[str, str], label: str) -> None:
 
 def main() -> None:
     """Print the request counts of a cold and a warm init."""
-    with tempfile.TemporaryDirectory() as home, Emulator() as emulator:
+    with tempfile.TemporaryDirectory() as home, Emulator(client_ids=[CLIENT_ID]) as emulator:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVELIKE_")} | {
             "LIVELIKE_API_URL": emulator.url,
             "LIVELIKE_HOME": home,

@@ -115,7 +115,7 @@ def make_backend(name: str, folder: Path) -> StorageBackend:
 def start_emulator() -> tuple[subprocess.Popen[str], str]:
     """Run ``livelike emulator`` in its own process and return it with its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "livelike", "emulator", "--port", "0"],
+        [sys.executable, "-m", "livelike", "emulator", "--port", "0", "--client-id", CLIENT_ID],
         stdout=subprocess.PIPE,
         text=True,
     )

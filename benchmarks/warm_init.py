@@ -70,7 +70,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=21)
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Emulator() as emulator:
+    with tempfile.TemporaryDirectory() as tmp, Emulator(client_ids=[CLIENT_ID]) as emulator:
         home = Path(tmp) / "home"
         env = {k: v for k, v in os.environ.items() if not k.startswith("LIVELIKE_")}
         env |= {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}

@@ -21,7 +21,10 @@ CLIENT_ID = "quickstart-demo"
 
 def main() -> int:
     """Run the demo; exit status 0 when exactly one profile was created."""
-    with tempfile.TemporaryDirectory(prefix="livelike-demo-") as home, Emulator() as emulator:
+    with (
+        tempfile.TemporaryDirectory(prefix="livelike-demo-") as home,
+        Emulator(client_ids=[CLIENT_ID]) as emulator,
+    ):
         env = dict(
             os.environ,
             LIVELIKE_API_URL=emulator.url,

@@ -4,7 +4,7 @@ Run it twice: the first run creates a profile (billed as a Monthly Active
 User) and saves its token; the second reuses it. Against the bundled
 emulator::
 
-    livelike emulator --port 8765 &
+    livelike emulator --client-id quickstart-demo &
     LIVELIKE_API_URL=http://127.0.0.1:8765/api/v1 python examples/quickstart.py
 """
 

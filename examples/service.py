@@ -8,7 +8,7 @@ the same new user at once and LiveLike still gets one profile.
 
 Try it against the bundled emulator::
 
-    livelike emulator --port 8765 &
+    livelike emulator --client-id my-client &
     export LIVELIKE_API_URL=http://127.0.0.1:8765/api/v1
     export LIVELIKE_SQL_URL=postgresql://postgres@127.0.0.1:5432/test   # or leave unset: SQLite
     python examples/service.py --port 8000 --client-id my-client &
