@@ -11,7 +11,10 @@ Example::
 imported only when first needed, so ``import livelike`` stays light.
 """
 
-from livelike import errors
+from livelike import (
+    _logging,  # noqa: F401  (the NullHandler, and LIVELIKE_LOG)
+    errors,
+)
 from livelike._api import adopt, create_user_profile, get_user_profile, init, update_user_profile
 from livelike._client import DEFAULT_API_URL, LiveLike
 from livelike._profile import Profile

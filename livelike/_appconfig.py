@@ -1,6 +1,7 @@
 """A disk cache of each application's config, so a warm ``init`` makes one request.
 
-One JSON file per (API origin, client id) in ``$LIVELIKE_HOME/cache/``,
+One JSON file per (API origin, client id) in :func:`cache_home` (platformdirs'
+user cache folder, or ``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set),
 written atomically. The cache is only a shortcut: a file that cannot be read
 or written is ignored (logged at DEBUG), and a config whose profile URL stops
 working is dropped and fetched again by the client.
@@ -12,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,21 @@ from typing import Any
 logger = logging.getLogger("livelike")
 
 DEFAULT_TTL = 3600.0
+
+
+def cache_home() -> Path:
+    """Where livelike keeps caches (application configs, entry points).
+
+    ``$LIVELIKE_HOME/cache`` when ``LIVELIKE_HOME`` is set (everything stays under
+    it), else platformdirs' user cache folder for livelike: caches are not data,
+    and may be deleted at any time.
+    """
+    configured = os.environ.get("LIVELIKE_HOME")
+    if configured:
+        return Path(configured).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("livelike", appauthor=False))
 
 
 class AppConfigCache:
@@ -56,20 +73,15 @@ class AppConfigCache:
         """Save a freshly fetched config (failures are logged, never raised)."""
         if self.ttl <= 0:
             return
-        from livelike.backends.file import private_dir, write_atomically
+        from livelike.files import write_note
 
-        path = self._path(api_origin, client_id)
         entry = {
             "api_origin": api_origin,
             "client_id": client_id,
             "fetched_at": time.time(),
             "config": config,
         }
-        try:
-            private_dir(self.folder)
-            write_atomically(path, json.dumps(entry))
-        except OSError as exc:
-            logger.debug("could not write the config cache %s: %s", path, exc)
+        write_note(self._path(api_origin, client_id), entry, what="the config cache")
 
     def drop(self, api_origin: str, client_id: str) -> None:
         """Forget a config that stopped working."""

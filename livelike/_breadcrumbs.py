@@ -44,21 +44,16 @@ class Note:
 
 def remember(key: StorageKey, backend: str, location: str) -> None:
     """Note that ``key``'s token now lives in ``backend`` at ``location`` (failures are logged)."""
-    from livelike.backends.file import private_dir, write_atomically
+    from livelike.files import write_note
 
-    path = _path(key)
     entry = {
         "key": key.as_dict(),
         "backend": backend,
         "location": location,
         "saved_at": utcnow().isoformat(),
     }
-    try:
-        private_dir(path.parent.parent)
-        private_dir(path.parent)
-        write_atomically(path, json.dumps(entry))
-    except OSError as exc:
-        logger.warning("could not note where the token for %s is saved: %s", key, exc)
+    what = f"the note of where the token for {key} is saved,"
+    write_note(_path(key), entry, what=what, level=logging.WARNING)
 
 
 def forget(key: StorageKey) -> None:

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("livelike")
 
 STORAGE_VARIABLE = "LIVELIKE_STORAGE"
-BUILTIN_ORDER = ("env", "keyring", "file")
 
 StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
 
@@ -46,13 +45,9 @@ def _joins(backend: StorageBackend) -> bool:
 
 
 def default_order(backends: dict[str, StorageBackend]) -> list[StorageBackend]:
-    """Every backend that may join the default chain, in order (viable or not)."""
-    first = [backends[name] for name in BUILTIN_ORDER if name in backends]
-    rest = sorted(
-        (b for n, b in backends.items() if n not in BUILTIN_ORDER),
-        key=lambda b: (-b.priority, b.name),
-    )
-    return [b for b in first + rest if _joins(b)]
+    """Every backend that may join the default chain, highest priority first (viable or not)."""
+    ordered = sorted(backends.values(), key=lambda b: (-b.priority, b.name))
+    return [b for b in ordered if _joins(b)]
 
 
 @attrs.frozen
@@ -90,7 +85,7 @@ class StorageChain:
         return next((b for b in self.backends if b.writable), None)
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
-        """The key lock (threads, this host, and the chain's shared-scope backends)."""
+        """The key lock (threads, this host, and the locks of the chain's writable backends)."""
         from livelike import _keylock
 
         return _keylock.hold(key, self.backends)

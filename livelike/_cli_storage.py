@@ -7,11 +7,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from typing import Any
 
 from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
+
+LOAD_VARIABLE = "LIVELIKE_LOAD_PLUGINS"
+JSON_VERSION = 1
+"""The version of every ``--json`` shape the command prints (documented in the README)."""
+
+
+def emit(data: dict[str, Any]) -> None:
+    """Print one versioned JSON object on stdout (the shapes are in the README)."""
+    print(json.dumps({"version": JSON_VERSION, **data}, indent=2))
+
+
+def filtered_plugins() -> list[dict[str, str]]:
+    """Installed ``livelike`` entry points that ``LIVELIKE_LOAD_PLUGINS`` keeps from loading."""
+    value = os.environ.get(LOAD_VARIABLE)
+    if value is None:
+        return []
+    wanted = {name.strip() for name in value.split(",") if name.strip()}
+    from livelike._entrypoints import discover
+
+    return [
+        {"plugin": ep.name, "distribution": ep.distribution, "version": ep.version}
+        for ep in discover("livelike")
+        if ep.name not in wanted
+    ]
+
+
+def explain_filtered(message: str) -> str:
+    """Say so when an "unknown" storage backend is installed but filtered out."""
+    match = re.match(r"unknown storage backend '([^']+)'", message)
+    if match is None:
+        return message
+    for plugin in filtered_plugins():
+        if plugin["plugin"] == match.group(1):
+            return (
+                f"storage backend {match.group(1)!r} is installed ({plugin['distribution']} "
+                f"{plugin['version']}) but filtered out by "
+                f"{LOAD_VARIABLE}={os.environ.get(LOAD_VARIABLE, '')!r}; {message}"
+            )
+    return message
 
 
 def _registry() -> Any:
@@ -26,8 +67,9 @@ def _effective_chain(args: argparse.Namespace) -> Any:
     return resolve(getattr(args, "storage", None), _registry())
 
 
-def backends(args: argparse.Namespace) -> None:
-    """Print every backend found, its distribution, order, abilities, viability and probe time."""
+def backend_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
+    """One row per backend found (order, abilities, viability, lock scope...), and the
+    error that kept the chosen chain from being built, if any."""
     from livelike._chain import default_order
 
     registry = _registry()
@@ -35,7 +77,7 @@ def backends(args: argparse.Namespace) -> None:
         chain = _effective_chain(args)
         chain_error = None
     except (InvalidArgumentError, StorageError) as exc:
-        chain, chain_error = None, str(exc)
+        chain, chain_error = None, explain_filtered(str(exc))
     order = {b.name: n for n, b in enumerate(chain.backends, 1)} if chain else {}
     primary = chain.primary.name if chain and chain.primary else None
     listed = default_order(registry.backends)
@@ -61,6 +103,7 @@ def backends(args: argparse.Namespace) -> None:
                 "readable": True,
                 "writable": backend.writable,
                 "persistent": backend.persistent,
+                "lock_scope": backend.lock_scope,
                 "viable": viability.viable,
                 "reason": viability.reason,
                 "status": status,
@@ -68,23 +111,52 @@ def backends(args: argparse.Namespace) -> None:
                 "location": backend.describe(),
             }
         )
+    return rows, chain_error
+
+
+def backends(args: argparse.Namespace) -> int:
+    """Print every backend found, its distribution, order, abilities, viability and probe
+    time; return 1 when the chosen chain cannot be built (an unknown backend, say)."""
+    rows, chain_error = backend_rows(args)
+    registry = _registry()
     failures = [{"plugin": f.plugin, "error": f.error} for f in registry.failures]
+    filtered = filtered_plugins()
+    unknown = [{"plugin": f.plugin, "error": f.error} for f in registry.pending]
+    status = 1 if chain_error else 0
     if args.json:
-        print(json.dumps({"backends": rows, "failed_plugins": failures, "error": chain_error}))
-        return
-    print(f"{'ORDER':<6}{'NAME':<10}{'DISTRIBUTION':<26}{'WRITE':<7}{'PROBE':>9}  STATUS")
+        emit(
+            {
+                "backends": rows,
+                "failed_plugins": failures,
+                "filtered_plugins": filtered,
+                "unknown_hooks": unknown,
+                "chain_error": chain_error,
+            }
+        )
+        return status
+    print(
+        f"{'ORDER':<6}{'NAME':<10}{'DISTRIBUTION':<26}{'WRITE':<7}{'LOCK':<9}{'PROBE':>9}  STATUS"
+    )
     for row in rows:
         position = str(row["order"]) if row["order"] else "-"
         write = "yes" if row["writable"] else "no"
         dist = f"{row['distribution']} {row['version']}"
         print(
-            f"{position:<6}{row['name']:<10}{dist:<26}{write:<7}"
+            f"{position:<6}{row['name']:<10}{dist:<26}{write:<7}{row['lock_scope']:<9}"
             f"{row['probe_ms']:>7.1f}ms  {row['status']}"
         )
     for failure in failures:
         print(f"failed plugin {failure['plugin']}: {failure['error']}")
+    for plugin in filtered:
+        print(
+            f"filtered plugin {plugin['plugin']} ({plugin['distribution']} {plugin['version']}): "
+            f"not loaded, {LOAD_VARIABLE}={os.environ.get(LOAD_VARIABLE, '')!r}"
+        )
+    for failure in unknown:
+        print(f"plugin {failure['plugin']} {failure['error']}")
     if chain_error:
         print(f"error: {chain_error}")
+    return status
 
 
 def _age(seconds: float | None) -> str:
@@ -109,9 +181,9 @@ def token_list(args: argparse.Namespace) -> None:
     ]
     items = list(listing(chain, others))
     if args.json:
-        print(
-            json.dumps(
-                [
+        emit(
+            {
+                "tokens": [
                     {
                         "backend": i.backend,
                         **i.key.as_dict(),
@@ -124,7 +196,7 @@ def token_list(args: argparse.Namespace) -> None:
                     }
                     for i in items
                 ]
-            )
+            }
         )
         return
     if not items:
@@ -146,8 +218,8 @@ def token_list(args: argparse.Namespace) -> None:
         )
 
 
-def token_migrate(args: argparse.Namespace) -> None:
-    """Move saved tokens into the backend named by ``--to``."""
+def token_migrate(args: argparse.Namespace) -> int:
+    """Move saved tokens into the backend named by ``--to``; 1 if any conflicted."""
     from livelike._tokens import migrate
     from livelike.storage import StorageKey
 
@@ -179,13 +251,20 @@ def token_migrate(args: argparse.Namespace) -> None:
         client = LiveLike(args.client_id, api_url=args.api_url, storage=args.storage)
         keys = [StorageKey(client.api_origin, client.client_id, check.subject(args.subject))]
     results = migrate(target, chain.backends, keys)
+    conflicts = [r for r in results if r.outcome == "conflict"]
+    problem = (
+        f"{len(conflicts)} key(s) hold a different token in {args.to!r}; both were kept "
+        "as they are. Forget one of them first."
+    )
+    if args.json:
+        shown = [{"outcome": r.outcome, **r.key.as_dict(), "source": r.source} for r in results]
+        error = {"error": "StorageError", "message": problem} if conflicts else {}
+        emit({"target": args.to, "results": shown, **error})
+        return 1 if conflicts else 0
     if not results:
         print(f"nothing to migrate into {args.to}")
     for r in results:
         print(f"{r.outcome}: {r.key} from {r.source} to {args.to}")
-    conflicts = [r for r in results if r.outcome == "conflict"]
     if conflicts:
-        raise StorageError(
-            f"{len(conflicts)} key(s) hold a different token in {args.to!r}; both were kept "
-            "as they are. Forget one of them first."
-        )
+        raise StorageError(problem)
+    return 0

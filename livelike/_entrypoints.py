@@ -1,7 +1,8 @@
 """Entry-point discovery, cached on disk so a warm start skips ``importlib.metadata``.
 
 Scanning every installed distribution costs tens of milliseconds on each
-start. The result is cached in ``$LIVELIKE_HOME/cache/entry-points.json``,
+start. The result is cached in ``entry-points.json`` in the user cache folder
+(``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set),
 keyed by the interpreter, ``sys.path`` and the modification time of each of
 its entries: installing or removing a distribution changes its folder's
 time, which invalidates the cache. Set ``LIVELIKE_NO_PLUGIN_CACHE=1`` to
@@ -56,9 +57,9 @@ def _scan(group: str) -> list[EntryPoint]:
 
 
 def _cache_path() -> str:
-    from livelike.backends.file import default_home
+    from livelike._appconfig import cache_home
 
-    return str(default_home() / "cache" / "entry-points.json")
+    return str(cache_home() / "entry-points.json")
 
 
 def discover(group: str) -> list[EntryPoint]:
@@ -84,15 +85,11 @@ def discover(group: str) -> list[EntryPoint]:
 def _save(path: str, fingerprint: list[list[object]], group: str, found: list[EntryPoint]) -> None:
     from pathlib import Path
 
-    from livelike.backends.file import private_dir, write_atomically
+    from livelike.files import write_note
 
     entry = {
         "format": FORMAT,
         "fingerprint": fingerprint,
         "groups": {group: [[e.name, e.value, e.distribution, e.version] for e in found]},
     }
-    try:
-        private_dir(Path(path).parent)
-        write_atomically(Path(path), json.dumps(entry))
-    except OSError as exc:
-        logger.debug("could not write the entry-point cache %s: %s", path, exc)
+    write_note(Path(path), entry, what="the entry-point cache")

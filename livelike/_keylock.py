@@ -7,8 +7,11 @@ Three layers, always taken in this order (so two holders never deadlock):
    ``$LIVELIKE_HOME/locks/resolve-<key digest>.lock``, taken whatever
    backends were chosen, so a process with ``LIVELIKE_STORAGE=sql`` and one
    with the default chain still exclude each other;
-3. between hosts: the own lock of every writable backend of the chain whose
-   scope is ``"shared"`` (a PostgreSQL advisory lock, say), in chain order.
+3. the own lock of every writable backend of the chain whose scope is
+   ``"host"`` or ``"shared"``, in chain order: a store that processes with
+   different homes share (a keyring, a folder elsewhere) is excluded by its own
+   lock, and one that several hosts share by its ``"shared"`` lock (a
+   PostgreSQL advisory lock, say).
 
 The kernel drops the file lock if its holder dies. The lock is re-entrant in
 one thread: a nested hold of the same key takes nothing more.
@@ -64,8 +67,8 @@ def _held_here() -> set[str]:
 
 @contextlib.contextmanager
 def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
-    """Hold ``key`` against threads, processes and, through the shared-scope
-    writable ``backends`` (in their order), other hosts.
+    """Hold ``key`` against threads, processes and, through the locks of the
+    writable ``backends`` (in their order), whoever else sees their stores.
 
     Raises (on entering):
         StorageError: a lock could not be taken (timeout, unwritable folder,
@@ -81,8 +84,8 @@ def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
         path = default_home() / "locks" / f"resolve-{key.digest}.lock"
         stack.enter_context(FileLock(path, timeout=_timeout(), backend="livelike", what=str(key)))
         for backend in backends:
-            if backend.writable and backend.lock_scope == "shared":
-                _enter_shared(stack, key, backend)
+            if backend.writable and backend.lock_scope != "process":
+                _enter_own(stack, key, backend)
         held.add(key.digest)
         try:
             yield
@@ -90,7 +93,7 @@ def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
             held.discard(key.digest)
 
 
-def _enter_shared(stack: contextlib.ExitStack, key: StorageKey, backend: StorageBackend) -> None:
+def _enter_own(stack: contextlib.ExitStack, key: StorageKey, backend: StorageBackend) -> None:
     try:
         stack.enter_context(backend.lock(key))
     except StorageError:

@@ -1,14 +1,18 @@
 """Plugin discovery: default plugins, then the ``livelike`` entry-point group.
 
 Plugins load once per process, lazily. A plugin whose import or hook fails is
-logged and left out; the host and the other plugins keep working. Hook
-implementations are called one by one so one failure never aborts the rest.
+logged and left out; the host and the other plugins keep working. Hooks are
+called through pluggy (so an implementation may take any subset of the hook's
+arguments), one plugin at a time through :meth:`pluggy.PluginManager.subset_hook_caller`,
+so one failure never aborts the rest. An implementation whose name matches no
+hook (a misspelling: pluggy's ``check_pending`` rule) is reported per plugin.
 ``LIVELIKE_LOAD_PLUGINS`` limits which entry points load: a comma-separated
 list of entry-point names, or empty for none (as llm does).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -62,17 +66,29 @@ class Registry:
     owners: dict[str, str] = attrs.field(factory=dict)
     distributions: dict[str, tuple[str, str]] = attrs.field(factory=dict)
     failures: list[PluginFailure] = attrs.field(factory=list)
+    pending: list[PluginFailure] = attrs.field(factory=list)
     _viability: dict[str, Viability] = attrs.field(factory=dict)
     _lock: threading.Lock = attrs.field(factory=threading.Lock)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> None:
-        """Call every implementation of a hook, logging (not raising) failures."""
-        hook = getattr(self.manager.hook, hook_name)
+    def each_plugin(self, hook_name: str) -> list[tuple[str, pluggy.HookCaller]]:
+        """(plugin name, a pluggy caller of that plugin's implementation only) for
+        every plugin implementing ``hook_name``, in registration order."""
+        manager = self.manager
+        hook: pluggy.HookCaller = getattr(manager.hook, hook_name)
+        plugins = [plugin for _, plugin in manager.list_name_plugin()]
+        callers = []
         for impl in hook.get_hookimpls():
+            others = [plugin for plugin in plugins if plugin is not impl.plugin]
+            callers.append((impl.plugin_name, manager.subset_hook_caller(hook_name, others)))
+        return callers
+
+    def call_each(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every implementation of a hook through pluggy, logging (not raising) failures."""
+        for plugin_name, caller in self.each_plugin(hook_name):
             try:
-                impl.function(**kwargs)
+                caller(**kwargs)
             except Exception as exc:  # a broken plugin never breaks the host
-                logger.warning("plugin %s failed in %s: %s", impl.plugin_name, hook_name, exc)
+                logger.warning("plugin %s failed in %s: %s", plugin_name, hook_name, exc)
 
     def distribution(self, backend_name: str) -> tuple[str, str]:
         """(distribution name, version) that ships a backend."""
@@ -140,33 +156,46 @@ def _load(registry: Registry) -> None:
             registry.failures.append(PluginFailure(ep.name, f"{type(exc).__name__}: {exc}"))
 
 
+def _check_pending(registry: Registry) -> None:
+    """pluggy's ``check_pending`` rule, per plugin: every implementation of a hook
+    without a spec (not marked ``optionalhook``) is reported, with the hook it may mean."""
+    manager = registry.manager
+    known = [name for name in dir(hookspecs) if name.startswith("livelike_")]
+    for name, hook in sorted(vars(manager.hook).items()):
+        if name.startswith("_") or hook.has_spec():
+            continue
+        for impl in hook.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            error = f"implements unknown hook {name!r}{hint}; it is never called"
+            logger.warning("livelike plugin %r %s", impl.plugin_name, error)
+            registry.pending.append(PluginFailure(impl.plugin_name, error))
+
+
 def _collect(registry: Registry) -> None:
-    hook = registry.manager.hook.livelike_register_storage
-    for impl in hook.get_hookimpls():
+    for plugin_name, caller in registry.each_plugin("livelike_register_storage"):
         found: list[StorageBackend] = []
         register: Callable[[StorageBackend], None] = found.append
         try:
-            impl.function(register=register)
+            caller(register=register)
         except Exception as exc:
-            logger.warning(
-                "livelike plugin %r failed to register storage: %s", impl.plugin_name, exc
-            )
-            registry.failures.append(
-                PluginFailure(impl.plugin_name, f"{type(exc).__name__}: {exc}")
-            )
+            logger.warning("livelike plugin %r failed to register storage: %s", plugin_name, exc)
+            registry.failures.append(PluginFailure(plugin_name, f"{type(exc).__name__}: {exc}"))
             continue
         for backend in found:
             if not isinstance(backend, StorageBackend):
                 registry.failures.append(
-                    PluginFailure(impl.plugin_name, f"registered {backend!r}, not a StorageBackend")
+                    PluginFailure(plugin_name, f"registered {backend!r}, not a StorageBackend")
                 )
             elif backend.name in registry.backends:
                 registry.failures.append(
-                    PluginFailure(impl.plugin_name, f"backend name {backend.name!r} is taken")
+                    PluginFailure(plugin_name, f"backend name {backend.name!r} is taken")
                 )
             else:
                 registry.backends[backend.name] = backend
-                registry.owners[backend.name] = impl.plugin_name
+                registry.owners[backend.name] = plugin_name
 
 
 def build_registry() -> Registry:
@@ -175,6 +204,7 @@ def build_registry() -> Registry:
     manager.add_hookspecs(hookspecs)
     registry = Registry(manager=manager)
     _load(registry)
+    _check_pending(registry)
     _collect(registry)
     return registry
 

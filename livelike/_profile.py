@@ -37,6 +37,10 @@ def _attributes(value: Any) -> Mapping[str, str]:
     return MappingProxyType(pairs)
 
 
+def _unpickle(fields: dict[str, Any]) -> Profile:
+    return Profile(**{**fields, "data": MappingProxyType(dict(fields["data"]))})
+
+
 @attrs.frozen
 class Profile:
     """A LiveLike user profile, as the service sent it.
@@ -78,6 +82,12 @@ class Profile:
     access_token: str | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="service", eq=False)
     fetched_at: datetime | None = attrs.field(default=None, eq=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The read-only ``data`` view does not pickle: send a plain dict, rebuild the view.
+        fields = attrs.asdict(self, recurse=False)
+        fields["data"] = dict(self.data)
+        return (_unpickle, (fields,))
 
     @classmethod
     def from_json(

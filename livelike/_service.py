@@ -116,9 +116,9 @@ class ProfileService:
     # -- the application config --------------------------------------------------
 
     def _config_cache(self) -> AppConfigCache:
-        from livelike.backends.file import default_home
+        from livelike._appconfig import cache_home
 
-        return AppConfigCache(default_home() / "cache", self.config_ttl)
+        return AppConfigCache(cache_home(), self.config_ttl)
 
     def config(self) -> dict[str, Any]:
         """The application config: from memory, the disk cache, or the service.

@@ -125,13 +125,30 @@ def _surely_not_sent(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the service."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
+    if isinstance(exc, requests.exceptions.SSLError):
+        # The handshake comes before the request: a verification failure means unsent.
+        return "CERTIFICATE_VERIFY_FAILED" in str(exc) or "WRONG_VERSION_NUMBER" in str(exc)
     if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
         reason = getattr(exc.args[0], "reason", exc.args[0])
+        if isinstance(reason, urllib3.exceptions.ProxyError):  # could not reach the proxy
+            reason = reason.original_error
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False
 
 
+def _not_worth_retrying(exc: requests.RequestException) -> bool:
+    """A proxy or TLS failure: the same request would fail the same way at once."""
+    return isinstance(exc, (requests.exceptions.ProxyError, requests.exceptions.SSLError))
+
+
 def _describe(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "the proxy failed (check HTTPS_PROXY, HTTP_PROXY, NO_PROXY or the session's proxies)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            "TLS failed: certificate not trusted or handshake refused "
+            "(check REQUESTS_CA_BUNDLE or the session's verify=)"
+        )
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connect timeout"
     if isinstance(exc, requests.exceptions.ReadTimeout):
@@ -164,8 +181,15 @@ class Transport:
             )
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+        # A caller's session keeps its own User-Agent, with ours appended.
+        theirs = session.headers.get("User-Agent")
+        if isinstance(theirs, bytes):
+            theirs = theirs.decode("latin-1")
+        if not theirs or theirs == requests.utils.default_user_agent():
+            session.headers["User-Agent"] = USER_AGENT
+        elif USER_AGENT not in theirs:
+            session.headers["User-Agent"] = f"{theirs} {USER_AGENT}"
         self.session = session
-        self.session.headers["User-Agent"] = USER_AGENT
         self._sleep: Callable[[float], None] = time.sleep
 
     def close(self) -> None:
@@ -206,24 +230,30 @@ class Transport:
                     json=body,
                     timeout=self.timeout,
                     allow_redirects=False,
+                    # Passed explicitly: requests lets environment variables
+                    # override a session's own proxies and CA bundle otherwise.
+                    proxies=dict(self.session.proxies),
+                    verify=self.session.verify,
                 )
             except requests.RequestException as exc:
                 reason = _describe(exc)
                 logger.debug(
                     "%s %s failed after %.3fs: %s", method, path, time.monotonic() - started, reason
                 )
-                if attempt < self.retry.max_retries and (retry_sent or _surely_not_sent(exc)):
+                sent = not _surely_not_sent(exc)
+                retry = retry_sent or not sent
+                if attempt < self.retry.max_retries and retry and not _not_worth_retrying(exc):
                     self._sleep(self.retry.jitter(attempt))
                     attempt += 1
                     continue
                 message = f"{method} {path} failed: {reason}"
-                if not retry_sent and not _surely_not_sent(exc):
+                if not retry_sent and sent:
                     message += (
                         "; the service may have acted on it, so it was not retried "
                         "(a retried create could mint a second billed profile)"
                     )
                 raise errors.NetworkError(
-                    message, method=method, path=path, maybe_sent=not _surely_not_sent(exc)
+                    message, method=method, path=path, maybe_sent=sent
                 ) from exc
             status = response.status_code
             logger.debug("%s %s -> %d in %.3fs", method, path, status, time.monotonic() - started)

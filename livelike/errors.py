@@ -40,8 +40,22 @@ __all__ = [
 ]
 
 
+def _restore(cls: type[LiveLikeError], args: tuple[Any, ...]) -> LiveLikeError:
+    """Rebuild a pickled error without calling its keyword-only ``__init__``."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    return error
+
+
 class LiveLikeError(Exception):
-    """The root of every error livelike raises on purpose."""
+    """The root of every error livelike raises on purpose.
+
+    Every subclass survives a pickle round-trip (to another process, a task
+    queue) with its message and attributes.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args), self.__dict__)
 
 
 class InvalidArgumentError(LiveLikeError, ValueError):
@@ -112,14 +126,16 @@ class CreateInDoubtError(StorageError):
 
 class NetworkError(LiveLikeError):
     """The service could not be reached or did not answer in time
-    (connection refused or reset, DNS failure, connect or read timeout).
+    (connection refused or reset, DNS failure, connect or read timeout, a
+    proxy that failed, a TLS handshake or certificate that failed).
 
     Attributes:
         method: the HTTP method of the failed request.
         path: the URL path of the failed request (it never holds a token).
-        maybe_sent: False only when the request surely never reached the
-            service (connection refused, connect timeout); a create that
-            failed with ``maybe_sent`` True may have made a profile.
+        maybe_sent: ``False`` when the request surely never reached the
+            service (connection refused, connect timeout, TLS handshake,
+            proxy refused); ``True`` when it may have, so a create may have
+            happened.
     """
 
     def __init__(self, message: str, *, method: str, path: str, maybe_sent: bool = True) -> None:

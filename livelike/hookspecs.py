@@ -3,10 +3,9 @@
 A plugin is a module or object with functions marked ``@livelike.hookimpl``,
 exposed through the ``livelike`` entry-point group::
 
-    # setup.cfg of a plugin distribution
-    [options.entry_points]
-    livelike =
-        mystore = livelike_mystore
+    # pyproject.toml of a plugin distribution
+    [project.entry-points.livelike]
+    mystore = "livelike_mystore"
 
     # livelike_mystore.py
     import livelike

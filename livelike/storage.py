@@ -14,8 +14,10 @@ A lookup has three outcomes, and a backend must keep them apart:
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
@@ -25,12 +27,15 @@ import attrs
 from livelike.errors import StorageError
 
 __all__ = [
+    "ENTRY_FORMAT",
     "CreateIntent",
     "LockScope",
     "RetiredToken",
     "StorageBackend",
     "StorageKey",
     "TokenRecord",
+    "decode_entry",
+    "encode_entry",
     "utcnow",
 ]
 
@@ -211,6 +216,10 @@ class TokenRecord:
         """This record with a create intent set (or cleared with None)."""
         return attrs.evolve(self, intent=intent)
 
+    def tokens(self) -> tuple[str, ...]:
+        """Every token this record holds, the current one first (to keep out of messages)."""
+        return (self.access_token, *(item.access_token for item in self.history))
+
     def with_snapshot(self, profile: Mapping[str, Any], fetched_at: datetime) -> TokenRecord:
         """This record with a new profile snapshot (token and history unchanged)."""
         return attrs.evolve(self, profile=dict(profile), fetched_at=fetched_at)
@@ -266,29 +275,94 @@ class TokenRecord:
         )
 
 
-class StorageBackend:
-    """Base class for storage backends. Subclass it and register an instance
-    through the ``livelike_register_storage`` hook.
+ENTRY_FORMAT = 1
+"""The version of the entry :func:`encode_entry` writes."""
+
+
+def encode_entry(key: StorageKey, record: TokenRecord, *, indent: int | None = None) -> str:
+    """The JSON text a backend stores for ``key``: ``{"format": 1, "key": ..., "record": ...}``.
+
+    It holds the tokens: never log it. Compact unless ``indent`` is given.
+    """
+    data = {"format": ENTRY_FORMAT, "key": key.as_dict(), "record": record.as_dict()}
+    if indent is None:
+        return json.dumps(data, separators=(",", ":"))
+    return json.dumps(data, indent=indent)
+
+
+def _tokens_in(data: Any) -> list[str]:
+    """Every ``access_token`` string anywhere in parsed JSON."""
+    found: list[str] = []
+    if isinstance(data, Mapping):
+        for name, value in data.items():
+            if name == "access_token" and isinstance(value, str) and value:
+                found.append(value)
+            else:
+                found.extend(_tokens_in(value))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(_tokens_in(item))
+    return found
+
+
+def decode_entry(text: str) -> tuple[StorageKey, TokenRecord]:
+    """The key and record in :func:`encode_entry` output; check the key is the one you asked for.
+
+    Raises:
+        ValueError: the text is not an entry; its message never holds a token.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or data.get("format") != ENTRY_FORMAT:
+        raise ValueError("not a livelike token entry")
+    stored, record = data.get("key"), data.get("record")
+    if not isinstance(stored, dict) or not isinstance(record, dict):
+        raise ValueError("the entry has no key and record")
+    try:
+        return StorageKey.from_dict(stored), TokenRecord.from_dict(record)
+    except (ValueError, TypeError, AttributeError) as exc:
+        from livelike.files import scrub
+
+        raise ValueError(scrub(str(exc), *_tokens_in(data))) from None
+
+
+class StorageBackend(abc.ABC):
+    """Base class for storage backends. Subclass it, implement :meth:`get` (and,
+    for a writable backend, :meth:`put` and :meth:`delete`), and register an
+    instance through the ``livelike_register_storage`` hook.
 
     Class attributes to set:
         name: a short unique name users select it by (``storage="name"``).
-        writable: whether :meth:`put` and :meth:`delete` work.
-        persistent: whether saved tokens outlive the process.
-        priority: order among third-party backends (higher is consulted first).
-        lock_scope: what :meth:`lock` excludes (see :data:`LockScope`); a
-            store several hosts share needs ``"shared"``.
+        writable: whether :meth:`put` and :meth:`delete` work (default False).
+        persistent: whether saved tokens outlive the process (default True).
+        priority: place in the default chain, highest first. The built-ins
+            are ``env`` 300, ``keyring`` 200 and ``file`` 100; a third-party
+            backend below 100 (the default is 0) is consulted after them.
+        lock_scope: what :meth:`lock` excludes (see :data:`LockScope`). The
+            default lock of a persistent writable backend is a host-wide file
+            lock (``"host"``); a backend with no lock is ``"process"``. A
+            store several hosts share needs a ``"shared"`` lock of its own.
 
     Methods raise on failure; any exception means "unavailable", never
     "absent".
     """
 
     name: ClassVar[str] = "unnamed"
-    writable: ClassVar[bool] = True
+    writable: ClassVar[bool] = False
     persistent: ClassVar[bool] = True
     priority: ClassVar[int] = 0
-    lock_scope: LockScope = "process"
 
-    def probe(self) -> None:
+    @property
+    def lock_scope(self) -> LockScope:
+        """What :meth:`lock` excludes: ``"host"`` for the default lock of a persistent
+        writable backend, else ``"process"``. Override it with the scope of your own lock."""
+        if type(self).lock is StorageBackend.lock and self.persistent and self.writable:
+            return "host"
+        return "process"
+
+    def probe(self) -> None:  # noqa: B027 (optional: the default accepts)
         """Raise if this backend cannot work on this machine at all ("not viable").
 
         Called once per process before the backend joins the default chain;
@@ -306,9 +380,13 @@ class StorageBackend:
         """
         return True
 
+    @abc.abstractmethod
     def get(self, key: StorageKey) -> TokenRecord | None:
-        """Return the record saved under ``key``, or ``None`` when surely absent."""
-        raise NotImplementedError
+        """Return the record saved under ``key``, or ``None`` when surely absent.
+
+        Raises:
+            StorageError: the store could not answer (never return None then).
+        """
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Save ``record`` under ``key``, replacing what is there, atomically."""
@@ -323,14 +401,23 @@ class StorageBackend:
         return iter(())
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
-        """A lock held across get-or-create for ``key``.
+        """A lock held across get-or-create for ``key``, reentrant in one thread.
 
-        The default locks nothing beyond the process (livelike always adds a
-        lock between threads). Backends shared between processes or hosts
-        return a lock that excludes them too; it must be released if the
-        holder dies.
+        The default, for a persistent writable backend, is a
+        :class:`~livelike.files.FileLock` at
+        ``$LIVELIKE_HOME/locks/<name>-<key digest>.lock``: it excludes the
+        processes of this host that share that folder (scope ``"host"``).
+        Other backends get no lock beyond the process (livelike always adds a
+        lock between threads). A store several hosts share returns a lock that
+        excludes them too (scope ``"shared"``); any lock must be released if
+        its holder dies.
         """
-        return contextlib.nullcontext()
+        if not (self.persistent and self.writable):
+            return contextlib.nullcontext()
+        from livelike.files import LOCK_TIMEOUT, FileLock, default_home
+
+        path = default_home() / "locks" / f"{self.name}-{key.digest}.lock"
+        return FileLock(path, timeout=LOCK_TIMEOUT, backend=self.name, what=str(key))
 
     def describe(self) -> str:
         """Where tokens live, for messages (never a token)."""

@@ -83,7 +83,7 @@ def test_token_history_and_list_show_the_create_in_doubt(
     assert main(["token", "history", "--client-id", CLIENT_ID]) == 0
     assert "create in doubt" in capsys.readouterr().out
     assert main(["token", "list", "--json"]) == 0
-    (listed,) = json.loads(capsys.readouterr().out)
+    (listed,) = json.loads(capsys.readouterr().out)["tokens"]
     assert listed["in_doubt_since"]
     assert listed["subject"] == "default"
     assert main(["token", "accept-lost", "--client-id", CLIENT_ID]) == 0
@@ -251,3 +251,41 @@ def test_module_init_takes_exactly_the_client_and_init_options() -> None:
     for name, parameter in module.items():
         assert parameter.default == expected[name].default, name
         assert parameter.kind == expected[name].kind or name in ("client_id", "access_token")
+
+
+class TokenWriteFails(FileBackend):
+    """The intent is written, then the disk fills up before the token is saved."""
+
+    name = "token-write-fails"
+
+    def put(self, key: StorageKey, record: TokenRecord) -> None:
+        if record.intent is None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        super().put(key, record)
+
+
+def init_in_worker(api_url: str, home: str) -> str:
+    """Run in a worker process: an init whose token cannot be saved."""
+    os.environ["LIVELIKE_HOME"] = home
+    with livelike.LiveLike(CLIENT_ID, api_url=api_url, storage=[TokenWriteFails(home)]) as client:
+        return client.init().id
+
+
+def test_a_profile_not_saved_crosses_a_process_pool_with_its_token(
+    emulator: Emulator, home: Path
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        future = pool.submit(init_in_worker, emulator.url, str(home))
+        with pytest.raises(errors.ProfileNotSavedError) as caught:
+            future.result(timeout=120)
+    billed = caught.value.profile
+    assert billed.access_token
+    assert billed.access_token not in str(caught.value)
+    assert created(emulator) == 1
+    # the token the parent received is the billed profile's: keep it, nothing else is created
+    assert livelike.init(CLIENT_ID, access_token=billed.access_token).id == billed.id
+    assert created(emulator) == 1

@@ -29,11 +29,15 @@ class TestFileBackend(BackendContract):
 
 
 class TestMemoryBackend(BackendContract):
+    cannot_be_unreachable = "process memory cannot become unreachable"
+
     def make_backend(self) -> StorageBackend:
         return MemoryBackend()
 
 
 class TestEnvBackend(ReadOnlyBackendContract):
+    cannot_be_unreachable = "the process environment cannot become unreachable"
+
     @pytest.fixture(autouse=True)
     def _environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.monkeypatch = monkeypatch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from livelike.storage import StorageBackend, TokenRecord
 
 class JsonDirBackend(StorageBackend):
     name = "jsondir"
+    writable = True
     priority = 5
 
     def __init__(self):
@@ -81,7 +83,64 @@ def site(tmp_path: Path) -> Path:
         },
         "[livelike]\nraising = livelike_raising\n",
     )
+    install_fake_distribution(
+        folder,
+        "livelike_subset",
+        {"livelike_subset": SUBSET_PLUGIN},
+        "[livelike]\nsubset = livelike_subset\n",
+    )
     return folder
+
+
+SUBSET_PLUGIN = """
+import livelike
+
+@livelike.hookimpl
+def livelike_profile_created(profile_id):
+    print("subset plugin saw", profile_id, flush=True)
+
+@livelike.hookimpl
+def livelike_register_storag(register):
+    raise AssertionError("a hook nobody declared is never called")
+"""
+
+
+def test_a_hook_implementation_may_take_a_subset_of_the_arguments(
+    site: Path, emulator: Emulator, home: Path
+) -> None:
+    env = {
+        "PYTHONPATH": str(site),
+        "LIVELIKE_API_URL": emulator.url,
+        "LIVELIKE_HOME": str(home),
+        "LIVELIKE_LOAD_PLUGINS": "subset,raising",
+    }
+    code = f"import livelike; print('profile', livelike.init({CLIENT_ID!r}).id)"
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    assert "subset plugin saw " + lines["profile"] in result.stdout
+    assert "unexpected keyword" not in result.stderr
+    assert created(emulator) == 1
+
+
+def test_backends_command_reports_a_misspelt_hook_name(site: Path) -> None:
+    env: dict[str, str | None] = {"PYTHONPATH": str(site), "LIVELIKE_LOAD_PLUGINS": "subset"}
+    result = run_python("from livelike.cli import main; raise SystemExit(main(['backends']))", env)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "plugin subset implements unknown hook 'livelike_register_storag' "
+        "(did you mean 'livelike_register_storage'?)" in result.stdout
+    )
+
+
+def test_backends_command_shows_what_each_lock_excludes() -> None:
+    result = run_python("from livelike.cli import main; main(['backends', '--json'])", {})
+    assert result.returncode == 0, result.stderr
+    scopes = {row["name"]: row["lock_scope"] for row in json.loads(result.stdout)["backends"]}
+    assert scopes == {"env": "process", "file": "host", "memory": "process"}
+    text = run_python("from livelike.cli import main; main(['backends'])", {}).stdout
+    assert "LOCK" in text.splitlines()[0]
+    assert any(line.split()[1:2] == ["file"] and " host " in line for line in text.splitlines())
 
 
 def test_third_party_plugin_is_discovered_and_used(
@@ -127,6 +186,22 @@ def test_third_party_backends_follow_the_builtins(site: Path, tmp_path: Path) ->
     order, failures = result.stdout.splitlines()
     assert order == "['env', 'file', 'jsondir']"
     assert failures == "['broken', 'raising']"
+
+
+def test_the_default_order_comes_from_priorities_alone() -> None:
+    from livelike import _chain
+
+    assert not hasattr(_chain, "BUILTIN_ORDER")
+
+    class First(MemoryBackend):
+        name = "first"
+        priority = 1000
+
+        def in_default_chain(self) -> bool:
+            return True
+
+    backends = {**_plugins.registry().backends, "first": First()}
+    assert [b.name for b in default_order(backends)] == ["first", "env", "file"]
 
 
 def test_default_order_leaves_memory_out() -> None:

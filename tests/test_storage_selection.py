@@ -125,7 +125,7 @@ def test_token_list_never_shows_tokens(
     bob = make_client().init(subject="bob")
     assert main(["token", "list", "--json"]) == 0
     out = capsys.readouterr().out
-    listed = json.loads(out)
+    listed = json.loads(out)["tokens"]
     assert {(i["subject"], i["profile_id"]) for i in listed} == {
         ("alice", alice.id),
         ("bob", bob.id),

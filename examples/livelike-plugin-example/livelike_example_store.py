@@ -6,16 +6,22 @@ Registered through the ``livelike`` entry-point group as ``example``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
 import livelike
-from livelike.backends.file import FileLock, private_dir, write_atomically
 from livelike.errors import StorageError
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+from livelike.files import FileLock, private_dir, write_atomically
+from livelike.storage import (
+    LockScope,
+    StorageBackend,
+    StorageKey,
+    TokenRecord,
+    decode_entry,
+    encode_entry,
+)
 
 DIR_VARIABLE = "LIVELIKE_EXAMPLE_DIR"
 
@@ -31,7 +37,8 @@ def default_folder() -> Path:
 
 
 class DirectoryBackend(StorageBackend):
-    """Saves ``{"key": ..., "record": ...}`` as ``<folder>/<key digest>.json``."""
+    """Saves livelike's entry (:func:`~livelike.storage.encode_entry`) as
+    ``<folder>/<key digest>.json``."""
 
     name: ClassVar[str] = "example"
     writable: ClassVar[bool] = True
@@ -55,40 +62,57 @@ class DirectoryBackend(StorageBackend):
         """The record, None if there is no file; StorageError if it cannot be read."""
         path = self.folder / f"{key.digest}.json"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            stored, record = decode_entry(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as exc:
             raise StorageError(
                 f"example storage cannot read {path}: {exc}", backend=self.name
             ) from exc
-        if StorageKey.from_dict(data["key"]) != key:
+        if stored != key:
             raise StorageError(f"example storage: {path} holds another key", backend=self.name)
-        return TokenRecord.from_dict(data["record"])
+        return record
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Write the file atomically (0600 in a 0700 folder)."""
-        text = json.dumps({"key": key.as_dict(), "record": record.as_dict()})
         try:
-            write_atomically(private_dir(self.folder) / f"{key.digest}.json", text)
+            write_atomically(
+                private_dir(self.folder) / f"{key.digest}.json", encode_entry(key, record)
+            )
         except OSError as exc:
             raise StorageError(f"example storage cannot save: {exc}", backend=self.name) from exc
 
     def delete(self, key: StorageKey) -> bool:
-        """Remove the file; True if there was one."""
+        """Move the file into ``forgotten/`` (the token is kept); True if there was one."""
+        path = self.folder / f"{key.digest}.json"
+        aside = self.folder / "forgotten" / f"{key.digest}.{os.urandom(4).hex()}.json"
         try:
-            (self.folder / f"{key.digest}.json").unlink()
+            private_dir(aside.parent)
+            os.replace(path, aside)
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise StorageError(f"example storage cannot forget: {exc}", backend=self.name) from exc
         return True
 
     def keys(self) -> Iterator[StorageKey]:
-        """Every key with a file."""
-        if not self.folder.is_dir():
+        """Every key with a file; StorageError if the folder or a file cannot be read."""
+        try:  # os.listdir, not Path.glob: glob reads an unreadable folder as an empty one
+            names = sorted(n for n in os.listdir(self.folder) if n.endswith(".json"))
+        except FileNotFoundError:
             return
-        for path in sorted(self.folder.glob("*.json")):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            yield StorageKey.from_dict(data["key"])
+        except OSError as exc:
+            raise StorageError(f"example storage cannot list: {exc}", backend=self.name) from exc
+        for name in names:
+            try:
+                key, _ = decode_entry((self.folder / name).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue  # deleted while listing
+            except (OSError, ValueError) as exc:
+                raise StorageError(
+                    f"example storage cannot read {self.folder / name}: {exc}", backend=self.name
+                ) from exc
+            yield key
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
         """A file lock in the folder, so processes never create twice."""

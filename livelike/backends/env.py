@@ -24,6 +24,7 @@ class EnvBackend(StorageBackend):
     name: ClassVar[str] = "env"
     writable: ClassVar[bool] = False
     persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 300
 
     def get(self, key: StorageKey) -> TokenRecord | None:
         """The token in ``LIVELIKE_ACCESS_TOKEN`` for the default subject, or None."""

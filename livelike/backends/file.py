@@ -11,89 +11,51 @@ file into ``forgotten/`` rather than erasing the token.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from livelike.errors import StorageError
+
+# The toolkit's names, re-exported for one release: import them from livelike.files.
+from livelike.files import (
+    HOME_VARIABLE,
+    LOCK_TIMEOUT,
+    STALE_TEMPORARY_SECONDS,
+    FileLock,
+    default_home,
+    path_failure,
+    private_dir,
+    write_atomically,
+)
 from livelike.hookspecs import hookimpl
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
+from livelike.storage import (
+    ENTRY_FORMAT,
+    LockScope,
+    StorageBackend,
+    StorageKey,
+    TokenRecord,
+    decode_entry,
+    encode_entry,
+)
 
-HOME_VARIABLE = "LIVELIKE_HOME"
-FORMAT = 1
-LOCK_TIMEOUT = 60.0
-STALE_TEMPORARY_SECONDS = 600.0
+__all__ = [
+    "FORMAT",
+    "HOME_VARIABLE",
+    "LOCK_TIMEOUT",
+    "STALE_TEMPORARY_SECONDS",
+    "FileBackend",
+    "FileLock",
+    "default_home",
+    "livelike_register_storage",
+    "path_failure",
+    "private_dir",
+    "write_atomically",
+]
 
-
-def default_home() -> Path:
-    """``$LIVELIKE_HOME``, else platformdirs' user data dir for livelike."""
-    configured = os.environ.get(HOME_VARIABLE)
-    if configured:
-        return Path(configured).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("livelike", appauthor=False))
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) or tighten it to 0700 if it is looser."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        path.chmod(0o700)
-    return path
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def path_failure(
-    backend: str, action: str, subject: object, path: Path, exc: BaseException
-) -> StorageError:
-    """``<backend> storage could not <action> for <subject>: <path>: <reason>``."""
-    what = f" for {subject}" if subject is not None else ""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return StorageError(
-        f"{backend} storage could not {action}{what}: {path}: {reason}", backend=backend
-    )
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``: a crash leaves the old file or the new one.
-
-    The file is created 0600. Raises OSError on failure, leaving ``path`` as it was.
-    """
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-    _remove_stale_temporaries(path)
-
-
-def _remove_stale_temporaries(path: Path) -> None:
-    """Remove temporary files a killed writer left beside ``path`` (older than 10 minutes)."""
-    cutoff = time.time() - STALE_TEMPORARY_SECONDS
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if stale.stat().st_mtime < cutoff:
-                stale.unlink()
+FORMAT = ENTRY_FORMAT
 
 
 class FileBackend(StorageBackend):
@@ -102,6 +64,7 @@ class FileBackend(StorageBackend):
     name: ClassVar[str] = "file"
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 100
     lock_scope: LockScope = "host"
 
     def __init__(
@@ -124,7 +87,7 @@ class FileBackend(StorageBackend):
     ) -> StorageError:
         return path_failure(self.name, action, key, path, exc)
 
-    def _read(self, path: Path, key: StorageKey | None) -> dict[str, Any] | None:
+    def _read(self, path: Path, key: StorageKey | None) -> tuple[StorageKey, TokenRecord] | None:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -132,11 +95,7 @@ class FileBackend(StorageBackend):
         except OSError as exc:
             raise self._fail("read the saved token", key, path, exc) from exc
         try:
-            data = json.loads(text)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("not a livelike token file")
-            StorageKey.from_dict(data.get("key", {}))
-            TokenRecord.from_dict(data.get("record", {}))
+            return decode_entry(text)
         except ValueError as exc:
             hint = "`livelike token forget`"
             if key is not None:
@@ -149,7 +108,6 @@ class FileBackend(StorageBackend):
                 "or repair it by hand.",
                 backend=self.name,
             ) from exc
-        return data
 
     def get(self, key: StorageKey) -> TokenRecord | None:
         """The record in the key's file, None if there is no file.
@@ -158,14 +116,14 @@ class FileBackend(StorageBackend):
             StorageError: the file exists but cannot be read or parsed.
         """
         path = self.path_for(key)
-        data = self._read(path, key)
-        if data is None:
+        entry = self._read(path, key)
+        if entry is None:
             return None
-        if StorageKey.from_dict(data["key"]) != key:
+        if entry[0] != key:
             raise StorageError(
                 f"file storage found a token file for another key at {path}", backend=self.name
             )
-        return TokenRecord.from_dict(data["record"])
+        return entry[1]
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Write the record atomically, file 0600 in a 0700 folder.
@@ -174,9 +132,7 @@ class FileBackend(StorageBackend):
             StorageError: the folder or file cannot be written (read-only, full disk...).
         """
         path = self.path_for(key)
-        text = json.dumps(
-            {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()}, indent=2
-        )
+        text = encode_entry(key, record, indent=2)
         try:
             private_dir(self.home)
             private_dir(path.parent)
@@ -201,16 +157,22 @@ class FileBackend(StorageBackend):
         return True
 
     def keys(self) -> Iterator[StorageKey]:
-        """Every key with a readable token file."""
+        """Every key with a token file.
+
+        Raises:
+            StorageError: the folder or a file cannot be read or parsed.
+        """
         folder = self.home / "tokens"
-        try:
-            paths = sorted(folder.glob("*.json"))
+        try:  # not Path.glob: it reads an unreadable folder as an empty one
+            names = sorted(name for name in os.listdir(folder) if name.endswith(".json"))
+        except FileNotFoundError:
+            return
         except OSError as exc:
             raise self._fail("list saved tokens", None, folder, exc) from exc
-        for path in paths:
-            data = self._read(path, None)
-            if data is not None:
-                yield StorageKey.from_dict(data["key"])
+        for path in (folder / name for name in names):
+            entry = self._read(path, None)
+            if entry is not None:
+                yield entry[0]
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
         """An OS file lock beside the data; released by the kernel if the holder dies."""
@@ -220,50 +182,6 @@ class FileBackend(StorageBackend):
     def describe(self) -> str:
         """The folder of token files."""
         return str(self.home / "tokens")
-
-
-class FileLock:
-    """An OS file lock (``filelock``) at ``path``, reporting failures as StorageError.
-
-    The kernel releases it if the holding process dies, so a crashed holder
-    never blocks others. Backends without a lock of their own (a keyring, say)
-    can use it for the lock contract::
-
-        def lock(self, key):
-            return FileLock(default_home() / "locks" / f"mine-{key.digest}.lock",
-                            timeout=60, backend=self.name, what=str(key))
-    """
-
-    def __init__(self, path: Path, *, timeout: float, backend: str, what: str) -> None:
-        self.path = path
-        self.timeout = timeout
-        self._backend = backend
-        self._what = what
-        self._lock: Any = None
-
-    def __enter__(self) -> None:
-        import filelock
-
-        try:
-            private_dir(self.path.parent.parent)
-            private_dir(self.path.parent)
-            self._lock = filelock.FileLock(str(self.path), timeout=self.timeout, mode=0o600)
-            self._lock.acquire()
-        except filelock.Timeout as exc:
-            raise StorageError(
-                f"{self._backend} storage timed out after {self.timeout:g}s waiting for "
-                f"the lock {self.path} for {self._what}",
-                backend=self._backend,
-            ) from exc
-        except OSError as exc:
-            # A folder that cannot hold a lock file cannot hold a token either: fail
-            # before any profile is created.
-            raise path_failure(self._backend, "take the lock", self._what, self.path, exc) from exc
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
 
 
 @hookimpl

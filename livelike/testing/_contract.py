@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from livelike._client import LiveLike
+from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
+from livelike.testing import _processes
+from livelike.testing._faults import Unreachable
 
 ORIGIN = "https://contract.example"
 KEY = StorageKey(ORIGIN, "contract-client", "default")
@@ -25,26 +27,53 @@ HOSTILE_SUBJECTS = (
     "with\ttab",
     "' OR 1=1; --",
 )
+SHARED_LOCK_ADVICE = (
+    "A store several hosts share needs lock_scope 'shared': a lock kept in the store itself "
+    "(a database advisory lock, a lease the holder renews), not a FileLock under "
+    "LIVELIKE_HOME or the temporary folder, which only excludes processes of one host."
+)
 
-_PROCESS_INIT = """
-import importlib, sys
-import livelike
-module, _, name = sys.argv[1].partition(":")
-backend = getattr(importlib.import_module(module), name)()
-client = livelike.LiveLike(sys.argv[2], api_url=sys.argv[3], storage=[backend])
-print(client.init(subject=sys.argv[4]).id)
-"""
+
+def _outcome(call: Callable[[], Any]) -> tuple[bool, Any]:
+    """(True, result) or (False, the exception)."""
+    try:
+        return True, call()
+    except Exception as exc:
+        return False, exc
 
 
 class ReadOnlyBackendContract:
     """Contract tests every backend passes, read-only ones included.
 
-    Subclasses implement :meth:`make_backend` and :meth:`seed`.
+    Subclasses implement :meth:`make_backend` and :meth:`seed`. Every test
+    runs in a private ``LIVELIKE_HOME`` and config, with no ``LIVELIKE_*``
+    variable from outside (the ``livelike_isolated`` fixture).
+
+    Attributes:
+        cannot_be_unreachable: the reason, when the suite can make this
+            backend's store unreachable neither through
+            :meth:`make_unreachable_backend` nor by refusing sockets and file
+            opens (process memory, say). The "unavailable must raise" tests
+            are then reported as skipped with it.
     """
+
+    cannot_be_unreachable: ClassVar[str | None] = None
+
+    @pytest.fixture(autouse=True)
+    def _livelike_contract_isolation(self, livelike_isolated: Path) -> Path:
+        """Every contract test runs under ``livelike_isolated``."""
+        return livelike_isolated
 
     def make_backend(self) -> StorageBackend:
         """Return the backend under test (a fresh, empty one)."""
         raise NotImplementedError
+
+    def make_unreachable_backend(self) -> StorageBackend | None:
+        """A backend like the one under test whose store cannot be reached (a wrong
+        address, a closed port, a broken file), or None (the default) to let the
+        suite make a fresh one unreachable by refusing every socket connection
+        and file open while it is used."""
+        return None
 
     def seed(self, backend: StorageBackend, key: StorageKey, record: TokenRecord) -> None:
         """Make ``record`` readable under ``key`` (writable backends: ``put``)."""
@@ -53,12 +82,70 @@ class ReadOnlyBackendContract:
     def close_backend(self, backend: StorageBackend) -> None:
         """Release what :meth:`make_backend` opened (default: nothing)."""
 
+    def make_backend_again(self) -> StorageBackend:
+        """A second instance over the same data (default: :meth:`make_backend`)."""
+        return self.make_backend()
+
     @pytest.fixture
-    def backend(self) -> Iterator[StorageBackend]:
+    def backend(self, _livelike_contract_isolation: Path) -> Iterator[StorageBackend]:
         """The backend under test, closed after the test."""
         made = self.make_backend()
         yield made
         self.close_backend(made)
+
+    def check_unreachable(
+        self, what: str, operation: Callable[[StorageBackend], Any], reached: Callable[[Any], bool]
+    ) -> None:
+        """Run ``operation`` on an unreachable store; fail unless it raised StorageError.
+
+        ``reached(result)`` tells whether a result shows the store was reached
+        after all (so the fault did not take), rather than an error swallowed.
+        """
+        given = self.make_unreachable_backend()
+        fault = Unreachable() if given is None else None
+        if fault is not None:
+            with fault:
+                target = self.make_backend_again()
+                answered, result = _outcome(lambda: operation(target))
+        else:
+            assert given is not None
+            target = given
+            answered, result = _outcome(lambda: operation(target))
+        self.close_backend(target)
+        name = target.name
+        if not answered:
+            if isinstance(result, StorageError):
+                return
+            pytest.fail(
+                f"{what} on an unreachable store raised {type(result).__name__}: {result}; "
+                f"raise livelike.errors.StorageError(..., backend={name!r}) instead, so "
+                "livelike reports the store as unavailable"
+            )
+        if fault is None:
+            pytest.fail(
+                f"{what} on the backend from make_unreachable_backend() returned {result!r} "
+                "instead of raising StorageError: a store that cannot be reached must raise, "
+                "never answer 'absent' (livelike would create a duplicate, billed profile)"
+            )
+        if fault.attempts and not reached(result):
+            pytest.fail(
+                f"{what} returned {result!r} while {fault.describe()}: the backend swallowed "
+                "the error. A store that cannot be reached must raise "
+                f"livelike.errors.StorageError(..., backend={name!r}), never answer 'absent' "
+                "(livelike would create a duplicate, billed profile)"
+            )
+        if self.cannot_be_unreachable:
+            pytest.skip(f"{name} cannot be made unreachable: {self.cannot_be_unreachable}")
+        pytest.fail(
+            f"the suite could not make {name!r} unreachable: with {fault.describe()}, "
+            f"{what} still reached the store. Give the test class a "
+            "make_unreachable_backend() returning a backend whose store cannot be reached "
+            "(a closed port, a broken file), or set cannot_be_unreachable = '<why>'"
+        )
+
+    def test_unreachable_store_raises_on_get(self, backend: StorageBackend) -> None:
+        self.seed(backend, KEY, TokenRecord("contract-token-unreachable", "profile-u"))
+        self.check_unreachable("get(key)", lambda b: b.get(KEY), lambda found: found is not None)
 
     def test_has_a_name_and_flags(self, backend: StorageBackend) -> None:
         assert isinstance(backend.name, str)
@@ -100,6 +187,9 @@ class BackendContract(ReadOnlyBackendContract):
 
     factory: ClassVar[str | None] = None
     processes: ClassVar[int] = 6
+    hosts: ClassVar[int] = 2
+    cannot_list_keys: ClassVar[str | None] = None
+    lock_wait: ClassVar[float] = 2.0
 
     def subprocess_env(self) -> dict[str, str]:
         """Environment for the processes of the cross-process test."""
@@ -160,8 +250,25 @@ class BackendContract(ReadOnlyBackendContract):
         for key in keys:
             backend.put(key, TokenRecord("t"))
         listed = set(backend.keys())
-        if listed:  # listing is optional; a backend that lists must list them all
-            assert set(keys) <= listed
+        if self.cannot_list_keys and not listed:
+            pytest.skip(f"{backend.name} cannot list its keys: {self.cannot_list_keys}")
+        missing = len(set(keys) - listed)
+        assert not missing, (
+            f"keys() listed {3 - missing} of the 3 keys just saved: list every saved key "
+            "(`livelike token list` and `migrate` rely on it), or set "
+            "cannot_list_keys = '<why>' on the test class"
+        )
+
+    def test_unreachable_store_raises_on_put(self, backend: StorageBackend) -> None:
+        self.check_unreachable(
+            "put(key, record)",
+            lambda b: b.put(KEY, TokenRecord("contract-token-unsaved")),
+            lambda _: False,
+        )
+
+    def test_unreachable_store_raises_on_keys(self, backend: StorageBackend) -> None:
+        backend.put(KEY, TokenRecord("contract-token-listed"))
+        self.check_unreachable("keys()", lambda b: list(b.keys()), lambda keys: KEY in keys)
 
     def test_persists_across_instances(self, backend: StorageBackend) -> None:
         if not backend.persistent:
@@ -171,15 +278,31 @@ class BackendContract(ReadOnlyBackendContract):
         assert found is not None
         assert found.access_token == "token-persist"
 
-    def make_backend_again(self) -> StorageBackend:
-        """A second instance over the same data (default: :meth:`make_backend`)."""
-        return self.make_backend()
+    def test_lock_is_reentrant_in_one_thread(self, backend: StorageBackend) -> None:
+        done = threading.Event()
+        failure: list[BaseException] = []
 
-    def test_lock_is_a_reentrant_safe_context_manager(self, backend: StorageBackend) -> None:
-        with backend.lock(KEY):
-            backend.put(KEY, TokenRecord("locked"))
-        with backend.lock(KEY):
-            assert backend.get(KEY) is not None
+        def nested() -> None:
+            try:
+                with backend.lock(KEY):
+                    backend.put(KEY, TokenRecord("locked"))
+                    with backend.lock(KEY):
+                        assert backend.get(KEY) is not None
+                    assert backend.get(KEY) is not None
+            except BaseException as exc:
+                failure.append(exc)
+            done.set()
+
+        threading.Thread(target=nested, daemon=True).start()
+        finished = done.wait(30)
+        advice = (
+            "lock() must be reentrant in a thread: count nested holds and release the lock "
+            "when the outermost one ends"
+        )
+        assert finished, f"lock(key) taken again by its holder's thread never returned. {advice}"
+        assert not failure, f"lock(key) taken again by its thread: {failure[0]!r}. {advice}"
+        with backend.lock(KEY):  # and released afterwards
+            pass
 
     def test_get_or_create_from_threads_creates_one(
         self, backend: StorageBackend, livelike_emulator: Any
@@ -203,27 +326,87 @@ class BackendContract(ReadOnlyBackendContract):
         assert len(set(ids)) == 1
         assert livelike_emulator.stats()["profiles_created"]["contract-threads"] == 1
 
-    def test_get_or_create_from_processes_creates_one(
-        self, backend: StorageBackend, livelike_emulator: Any
-    ) -> None:
+    def _factory_for(self, backend: StorageBackend) -> str:
         if not backend.persistent:
             pytest.skip(f"{backend.name} keeps tokens in one process only")
         assert self.factory, "set `factory` so the suite can build the backend in other processes"
-        env = {**os.environ, **self.subprocess_env()}
+        return self.factory
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, **self.subprocess_env()}
+
+    def test_get_or_create_from_processes_creates_one(
+        self, backend: StorageBackend, livelike_emulator: Any
+    ) -> None:
+        factory = self._factory_for(backend)
+        envs = [self._env()] * self.processes
         livelike_emulator.add_client("contract-procs")
-        args = [self.factory, "contract-procs", livelike_emulator.url, "processes"]
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", _PROCESS_INIT, *args],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
+        ids = _processes.init_race(factory, "contract-procs", livelike_emulator.url, "p", envs)
+        created = livelike_emulator.stats()["profiles_created"]["contract-procs"]
+        assert (len(set(ids)), created) == (1, 1), (
+            f"{self.processes} processes sharing one LIVELIKE_HOME created {created} profiles; "
+            "exactly one must be: lock(key) must exclude other processes (an OS file lock, "
+            "a database advisory lock) and get() must see what another process saved"
+        )
+
+    def test_lock_excludes_other_processes_for_the_same_key_only(
+        self, backend: StorageBackend
+    ) -> None:
+        factory = self._factory_for(backend)
+        with _processes.workers(factory, [self._env()], ORIGIN, KEY.client_id) as [other]:
+            with backend.lock(KEY):
+                answer = other.ask("lock other-key")
+                assert answer == "locked other-key", (
+                    f"lock() of another key in another process did not succeed ({answer}) "
+                    "while this process held lock(key): locks of different keys must be "
+                    "independent"
+                )
+                other.ask("unlock other-key")
+                other.send(f"lock {KEY.subject}")
+                early = other.answer(self.lock_wait)
+                assert early is None, (
+                    f"another process took lock(key) while this process held it ({early}): "
+                    "lock() must exclude every other process doing get-or-create for the key "
+                    "(an OS file lock beside the data, a database advisory lock)"
+                )
+            late = other.answer(120)
+            assert late == f"locked {KEY.subject}", (
+                "the process waiting for lock(key) did not get it once it was free "
+                f"({late}): a waiter must take the lock when the holder releases it"
             )
-            for _ in range(self.processes)
-        ]
-        outputs = [p.communicate(timeout=120) for p in procs]
-        errors = [err for p, (_, err) in zip(procs, outputs, strict=True) if p.returncode]
-        assert not errors, errors[0]
-        assert len({out.strip() for out, _ in outputs}) == 1
-        assert livelike_emulator.stats()["profiles_created"]["contract-procs"] == 1
+
+    def _host_envs(self, folder: Path) -> list[dict[str, str]]:
+        return [_processes.host_env(self._env(), folder / f"host-{n}") for n in range(self.hosts)]
+
+    def test_processes_in_separate_homes_over_a_shared_store_create_one_profile(
+        self, backend: StorageBackend, livelike_emulator: Any, tmp_path: Path
+    ) -> None:
+        factory = self._factory_for(backend)
+        hosts = self._host_envs(tmp_path / "contract-hosts")
+        with _processes.workers(factory, hosts[:2], ORIGIN, KEY.client_id) as [first, second]:
+            first.ask("put visible")
+            shared = second.ask("get visible") == "found visible"
+            if shared:
+                first.ask(f"lock {KEY.subject}")
+                second.send(f"lock {KEY.subject}")
+                early = second.answer(self.lock_wait)
+                assert early is None, (
+                    "a record saved with one LIVELIKE_HOME is visible with another (the store "
+                    "is shared, as between hosts), but lock(key) with the second home did not "
+                    f"wait for the holder with the first ({early}); backend.lock_scope is "
+                    f"{backend.lock_scope!r}. {SHARED_LOCK_ADVICE}"
+                )
+                first.ask(f"unlock {KEY.subject}")
+                late = second.answer(120)
+                assert late == f"locked {KEY.subject}", f"the waiter did not get the lock: {late}"
+        envs = [hosts[n % self.hosts] for n in range(self.processes)]
+        livelike_emulator.add_client("contract-hosts")
+        ids = _processes.init_race(factory, "contract-hosts", livelike_emulator.url, "h", envs)
+        created = livelike_emulator.stats()["profiles_created"]["contract-hosts"]
+        expected = 1 if shared else self.hosts
+        assert (len(set(ids)), created) == (expected, expected), (
+            f"{self.processes} processes in {self.hosts} separate LIVELIKE_HOMEs "
+            + ("over one shared store" if shared else "(each home its own store)")
+            + f" created {created} profiles; {expected} must be. "
+            + (SHARED_LOCK_ADVICE if shared else "Processes of one home must share one profile.")
+        )

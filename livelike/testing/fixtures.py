@@ -1,48 +1,12 @@
-"""pytest fixtures that keep livelike away from the machine's real tokens.
+"""The ``livelike_isolated`` fixture, kept importable here for test suites that
+name this module in ``pytest_plugins``.
 
-Registered as the ``livelike-testing`` pytest plugin (``pytest11`` entry
-point), so any test suite that installs livelike can use them::
-
-    @pytest.fixture(autouse=True)
-    def _no_real_tokens(livelike_isolated):
-        pass
-
-    def test_signup(livelike_isolated, livelike_emulator):
-        profile = livelike.init("client", api_url=livelike_emulator.url)
-        assert (livelike_isolated / "tokens").is_dir()
+Installing livelike-sdk registers it already, with the emulator fixtures,
+through the ``livelike`` pytest plugin (:mod:`livelike.pytest_plugin`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
+from livelike.pytest_plugin import livelike_isolated
 
 __all__ = ["livelike_isolated"]
-
-
-@pytest.fixture
-def livelike_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A private ``LIVELIKE_HOME`` for this test; yields that folder (it may not exist yet).
-
-    Every ``LIVELIKE_*`` variable from outside is removed, the user's config
-    file is hidden (``LIVELIKE_CONFIG`` points at a missing file), and the
-    loaded plugins and the default client of ``livelike.init`` are reset
-    before and after the test. Plugins installed in the environment still
-    load; set ``LIVELIKE_LOAD_PLUGINS`` in your test to change that.
-    """
-    from livelike import _api, _plugins
-
-    for name in list(os.environ):
-        if name.startswith("LIVELIKE_"):
-            monkeypatch.delenv(name)
-    home = tmp_path / "livelike-home"
-    monkeypatch.setenv("LIVELIKE_HOME", str(home))
-    monkeypatch.setenv("LIVELIKE_CONFIG", str(tmp_path / "livelike-config-absent.toml"))
-    _api.reset()
-    _plugins.reset_registry()
-    yield home
-    _api.reset()
-    _plugins.reset_registry()

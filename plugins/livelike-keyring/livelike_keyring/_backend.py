@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
-import math
-import os
+import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from livelike.backends.file import LOCK_TIMEOUT, FileLock, default_home
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord
-from livelike_keyring._calls import call_with_timeout, unusable_reason
+from livelike.files import LOCK_TIMEOUT, FileLock
+from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, decode_entry
+from livelike_keyring._calls import Refused, call_with_timeout, run, unusable_reason
+from livelike_keyring._entry import decode, encode
+from livelike_keyring._index import INDEX_USERNAME, listed, update
+from livelike_keyring._settings import (
+    DEFAULT_SERVICE,
+    DEFAULT_TIMEOUT,
+    LOCK_DIR_VARIABLE,
+    NAME,
+    SERVICE_VARIABLE,
+    TIMEOUT_VARIABLE,
+    lock_folder,
+    positive_seconds,
+    service_name,
+    timeout_seconds,
+)
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend as Keyring
@@ -23,94 +35,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SERVICE",
     "DEFAULT_TIMEOUT",
-    "FORMAT",
     "INDEX_USERNAME",
+    "LOCK_DIR_VARIABLE",
     "SERVICE_VARIABLE",
     "TIMEOUT_VARIABLE",
     "KeyringBackend",
 ]
 
-logger = logging.getLogger("livelike")
-
 T = TypeVar("T")
-
-DEFAULT_SERVICE = "livelike"
-SERVICE_VARIABLE = "LIVELIKE_KEYRING_SERVICE"
-DEFAULT_TIMEOUT = 5.0
-TIMEOUT_VARIABLE = "LIVELIKE_KEYRING_TIMEOUT"
-FORMAT = 1
-INDEX_USERNAME = "__index__"
-"""The keyring username of the list of saved keys (a key's username is its hex digest)."""
-
-_NAME = "keyring"
-
-
-class _Refused(Exception):
-    """The keyring broke its contract (a problem found by this backend, not raised by keyring)."""
-
-
-class _Unusable(Exception):
-    """The active keyring cannot keep anything (see :func:`unusable_reason`)."""
-
-
-def _positive_seconds(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
-def _tokens_in(data: Any) -> list[str]:
-    """Every ``access_token`` string anywhere in parsed JSON (to keep them out of messages)."""
-    found: list[str] = []
-    if isinstance(data, Mapping):
-        for name, value in data.items():
-            if name == "access_token" and isinstance(value, str) and value:
-                found.append(value)
-            else:
-                found.extend(_tokens_in(value))
-    elif isinstance(data, list):
-        for item in data:
-            found.extend(_tokens_in(item))
-    return found
-
-
-def _record_tokens(record: TokenRecord) -> list[str]:
-    return [record.access_token, *(item.access_token for item in record.history)]
-
-
-def _scrub(text: str, hidden: Iterable[str]) -> tuple[str, bool]:
-    """``text`` with every string of ``hidden`` replaced, and whether one was there."""
-    found = False
-    for secret in sorted({s for s in hidden if s}, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, "<token>")
-            found = True
-    return text, found
-
-
-def _index_keys(raw: str | None) -> list[StorageKey] | None:
-    """The keys listed in the index entry; [] when there is none, None when it is corrupt."""
-    if raw is None:
-        return []
-    try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a livelike keyring index")
-        items = data.get("keys")
-        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise ValueError("the index has no list of keys")
-        return [StorageKey.from_dict(item) for item in items]
-    except ValueError:
-        return None
-
-
-def _index_text(keys: Iterable[StorageKey]) -> str:
-    return json.dumps(
-        {"format": FORMAT, "keys": [key.as_dict() for key in keys]}, separators=(",", ":")
-    )
 
 
 class KeyringBackend(StorageBackend):
@@ -147,9 +79,10 @@ class KeyringBackend(StorageBackend):
         client = livelike.LiveLike(client_id, storage=[KeyringBackend(timeout=10)])
     """
 
-    name: ClassVar[str] = _NAME
+    name: ClassVar[str] = NAME
     writable: ClassVar[bool] = True
     persistent: ClassVar[bool] = True
+    priority: ClassVar[int] = 200
     lock_scope: LockScope = "host"
 
     def __init__(
@@ -161,9 +94,9 @@ class KeyringBackend(StorageBackend):
     ) -> None:
         if service is not None and (not isinstance(service, str) or not service.strip()):
             raise InvalidArgumentError("the keyring service name must be a non-empty string")
-        if timeout is not None and not _positive_seconds(timeout):
+        if timeout is not None and not positive_seconds(timeout):
             raise InvalidArgumentError(f"timeout must be a positive number of seconds: {timeout!r}")
-        if not _positive_seconds(lock_timeout):
+        if not positive_seconds(lock_timeout):
             raise InvalidArgumentError(
                 f"lock_timeout must be a positive number of seconds: {lock_timeout!r}"
             )
@@ -176,9 +109,7 @@ class KeyringBackend(StorageBackend):
     @property
     def service(self) -> str:
         """The keyring service name entries are saved under."""
-        if self._service is not None:
-            return self._service
-        return os.environ.get(SERVICE_VARIABLE, "").strip() or DEFAULT_SERVICE
+        return service_name(self._service)
 
     @property
     def timeout(self) -> float:
@@ -187,85 +118,13 @@ class KeyringBackend(StorageBackend):
         Raises:
             StorageError: ``$LIVELIKE_KEYRING_TIMEOUT`` is not a positive number.
         """
-        if self._timeout is not None:
-            return self._timeout
-        raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-        if not raw:
-            return DEFAULT_TIMEOUT
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not _positive_seconds(value):
-            raise StorageError(
-                f"{TIMEOUT_VARIABLE} must be a positive number of seconds, not {raw!r}",
-                backend=self.name,
-            )
-        return value
+        return timeout_seconds(self._timeout)
 
-    # -- calling the keyring --------------------------------------------------------
-
-    def _run(
+    def run(
         self, what: str, operation: Callable[[Keyring], T], hidden: list[str] | None = None
     ) -> T:
-        """Run ``operation`` on the active keyring within the timeout.
-
-        Strings in ``hidden`` (a list ``operation`` may extend) never appear in a message.
-        """
-        hidden = hidden if hidden is not None else []
-
-        def call() -> T:
-            import keyring
-
-            active = keyring.get_keyring()
-            reason = unusable_reason(active)
-            if reason is not None:
-                raise _Unusable(reason)
-            return operation(active)
-
-        try:
-            return call_with_timeout(call, timeout=self.timeout, what=what, backend=self.name)
-        except StorageError:
-            raise
-        except (_Unusable, _Refused) as exc:
-            raise StorageError(
-                f"keyring storage could not {what}: {exc}", backend=self.name
-            ) from None
-        except Exception as exc:
-            reason, scrubbed = _scrub(f"{type(exc).__name__}: {exc}", hidden)
-            error = StorageError(f"keyring storage could not {what}: {reason}", backend=self.name)
-            if scrubbed:  # the original error shows a token: do not chain it
-                raise error from None
-            raise error from exc
-
-    def _decode(self, key: StorageKey, value: str, service: str) -> TokenRecord:
-        """The record in an entry's text; raises StorageError when it is not one for ``key``."""
-        data: Any = None
-        try:
-            data = json.loads(value)
-            if not isinstance(data, dict) or data.get("format") != FORMAT:
-                raise ValueError("not a livelike keyring entry")
-            stored, record = data.get("key"), data.get("record")
-            if not isinstance(stored, dict) or not isinstance(record, dict):
-                raise ValueError("the entry has no key and record")
-            stored_key = StorageKey.from_dict(stored)
-            parsed = TokenRecord.from_dict(record)
-        except (ValueError, TypeError, AttributeError) as exc:
-            reason, _ = _scrub(str(exc), _tokens_in(data))
-            raise StorageError(
-                f"keyring storage found a corrupt entry for {key} (service {service!r}, "
-                f"username {key.digest}): {reason}. It was left as it is; move it aside with "
-                f"`livelike token forget --client-id {key.client_id} --subject {key.subject!r}` "
-                "(which keeps a copy in the keyring) or repair it by hand.",
-                backend=self.name,
-            ) from None
-        if stored_key != key:
-            raise StorageError(
-                f"keyring storage found an entry for another key ({stored_key}) under the "
-                f"name of {key} (service {service!r}, username {key.digest})",
-                backend=self.name,
-            )
-        return parsed
+        """Run ``operation`` on the active keyring within the timeout (see :func:`_calls.run`)."""
+        return run(what, operation, timeout=self.timeout, backend=self.name, hidden=hidden)
 
     # -- the StorageBackend contract ------------------------------------------------
 
@@ -305,13 +164,13 @@ class KeyringBackend(StorageBackend):
                 usable, or the entry is corrupt or belongs to another key.
         """
         service = self.service
-        value = self._run(
+        value = self.run(
             f"read the token for {key}",
             lambda active: active.get_password(service, key.digest),
         )
         if value is None:
             return None
-        return self._decode(key, value, service)
+        return decode(key, value, service, self.name)
 
     def put(self, key: StorageKey, record: TokenRecord) -> None:
         """Save ``record`` under ``key`` (one keyring entry, replaced whole), then read it
@@ -322,18 +181,15 @@ class KeyringBackend(StorageBackend):
                 or did not keep the entry. A failure to update the index is only logged.
         """
         service = self.service
-        value = json.dumps(
-            {"format": FORMAT, "key": key.as_dict(), "record": record.as_dict()},
-            separators=(",", ":"),
-        )
+        value = encode(key, record)
 
         def save(active: Keyring) -> None:
             active.set_password(service, key.digest, value)
             if active.get_password(service, key.digest) != value:
-                raise _Refused("the keyring accepted the entry but did not keep it")
+                raise Refused("the keyring accepted the entry but did not keep it")
 
-        self._run(f"save the token for {key}", save, _record_tokens(record))
-        self._update_index(service, key, present=True)
+        self.run(f"save the token for {key}", save, list(record.tokens()))
+        update(self, service, key, present=True)
 
     def delete(self, key: StorageKey) -> bool:
         """Move the entry for ``key`` aside (the token is kept, under username
@@ -355,15 +211,15 @@ class KeyringBackend(StorageBackend):
             if value is None:
                 return False
             with contextlib.suppress(ValueError):
-                hidden.extend(_tokens_in(json.loads(value)))
+                hidden.extend(decode_entry(value)[1].tokens())
             hidden.append(value)
             active.set_password(service, aside, value)
             active.delete_password(service, key.digest)
             return True
 
-        existed = self._run(f"forget the token for {key}", move_aside, hidden)
+        existed = self.run(f"forget the token for {key}", move_aside, hidden)
         if existed:
-            self._update_index(service, key, present=False)
+            update(self, service, key, present=False)
         return existed
 
     def keys(self) -> Iterator[StorageKey]:
@@ -375,79 +231,27 @@ class KeyringBackend(StorageBackend):
         Raises:
             StorageError: the keyring failed, did not answer in time or is not usable.
         """
-        service = self.service
-        listed = _index_keys(
-            self._run(
-                "list the saved tokens",
-                lambda active: active.get_password(service, INDEX_USERNAME),
-            )
-        )
-        if listed is None:
-            logger.warning(
-                "keyring storage: the index of saved keys (service %r, username %r) is corrupt; "
-                "keys are listed again as tokens are saved",
-                service,
-                INDEX_USERNAME,
-            )
-            return iter(())
-        return iter([key for key in listed if self._has_entry(service, key)])
+        return iter(listed(self, self.service))
 
-    def _has_entry(self, service: str, key: StorageKey) -> bool:
-        value = self._run(
-            f"look up the token for {key}", lambda active: active.get_password(service, key.digest)
-        )
-        return value is not None
+    def lock_path(self, name: str) -> Path:
+        """The lock file ``name`` of this backend's keyring service.
+
+        The keyring is one per user of the host, whatever ``LIVELIKE_HOME`` a
+        process uses, so its locks live in one folder per user too:
+        ``$LIVELIKE_KEYRING_LOCK_DIR``, else the user's cache folder for
+        livelike (``~/.cache/livelike/keyring-locks`` on Linux).
+        """
+        folder = lock_folder()
+        service = hashlib.sha256(self.service.encode("utf-8")).hexdigest()[:16]
+        return folder / f"{service}-{name}.lock"
 
     def lock(self, key: StorageKey) -> contextlib.AbstractContextManager[None]:
-        """An OS file lock under ``$LIVELIKE_HOME/locks`` (the keyring has no locks of its
-        own); the kernel releases it if the holding process dies."""
+        """An OS file lock at :meth:`lock_path` (the keyring has no locks of its own),
+        reentrant in a thread; the kernel releases it if the holding process dies."""
         return FileLock(
-            default_home() / "locks" / f"keyring-{key.digest}.lock",
-            timeout=self.lock_timeout,
-            backend=self.name,
-            what=str(key),
+            self.lock_path(key.digest), timeout=self.lock_timeout, backend=self.name, what=str(key)
         )
 
     def describe(self) -> str:
         """Where tokens live: the OS keyring and the service name."""
         return f"the OS keyring, service {self.service!r}"
-
-    # -- the index ------------------------------------------------------------------
-
-    def _update_index(self, service: str, key: StorageKey, *, present: bool) -> None:
-        """Add ``key`` to (or drop it from) the index, under a lock shared by every key.
-
-        Best effort: the entry itself is already saved or moved aside, and the
-        index only serves :meth:`keys`, so a failure is logged, not raised.
-        """
-
-        def update(active: Keyring) -> None:
-            listed = _index_keys(active.get_password(service, INDEX_USERNAME))
-            if listed is None:
-                logger.warning(
-                    "keyring storage: the index of saved keys (service %r) was corrupt; "
-                    "it is started again",
-                    service,
-                )
-            elif (key in listed) == present:
-                return
-            listed = listed or []
-            kept = [k for k in listed if k != key] + ([key] if present else [])
-            active.set_password(service, INDEX_USERNAME, _index_text(kept))
-
-        try:
-            with FileLock(
-                default_home() / "locks" / "keyring-index.lock",
-                timeout=self.lock_timeout,
-                backend=self.name,
-                what="the keyring index",
-            ):
-                self._run("update the index of saved tokens", update)
-        except StorageError as exc:
-            logger.warning(
-                "keyring storage could not update its index of saved keys, so listing may "
-                "%s %s: %s",
-                "miss" if present else "still show",
-                key,
-                exc,
-            )

@@ -1,4 +1,5 @@
-"""Keyring calls with a deadline, and the test for a keyring that cannot keep anything.
+"""Keyring calls with a deadline and scrubbed errors, and the test for a keyring that
+cannot keep anything.
 
 A locked keyring can block a call indefinitely (waiting for an unlock prompt,
 a D-Bus service that never answers...). Each call therefore runs in a daemon
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from livelike.errors import StorageError
+from livelike.files import scrub
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend as Keyring
 
-__all__ = ["MAX_ABANDONED", "call_with_timeout", "unusable_reason"]
+__all__ = ["MAX_ABANDONED", "Refused", "call_with_timeout", "run", "unusable_reason"]
 
 T = TypeVar("T")
 
@@ -85,6 +87,56 @@ def call_with_timeout(function: Callable[[], T], *, timeout: float, what: str, b
         if not state["abandoned"]:  # it finished just as the wait ended: use its answer
             return future.result()
         raise StorageError(timeout_message(timeout, what), backend=backend) from None
+
+
+class Refused(Exception):
+    """The keyring broke its contract (a problem found by this backend, not raised by keyring)."""
+
+
+class _Unusable(Exception):
+    """The active keyring cannot keep anything (see :func:`unusable_reason`)."""
+
+
+def run(
+    what: str,
+    operation: Callable[[Keyring], T],
+    *,
+    timeout: float,
+    backend: str,
+    hidden: list[str] | None = None,
+) -> T:
+    """Run ``operation`` on the active keyring within ``timeout`` seconds.
+
+    Strings in ``hidden`` (a list ``operation`` may extend) never appear in a
+    message, and an error whose text showed one is not chained.
+
+    Raises:
+        StorageError: the keyring failed, did not answer in time or is not usable.
+    """
+    hidden = hidden if hidden is not None else []
+
+    def call() -> T:
+        import keyring
+
+        active = keyring.get_keyring()
+        reason = unusable_reason(active)
+        if reason is not None:
+            raise _Unusable(reason)
+        return operation(active)
+
+    try:
+        return call_with_timeout(call, timeout=timeout, what=what, backend=backend)
+    except StorageError:
+        raise
+    except (_Unusable, Refused) as exc:
+        raise StorageError(f"keyring storage could not {what}: {exc}", backend=backend) from None
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        reason = scrub(text, *hidden, mask="<token>")
+        error = StorageError(f"keyring storage could not {what}: {reason}", backend=backend)
+        if reason != text:  # the original error shows a token: do not chain it
+            raise error from None
+        raise error from exc
 
 
 def _qualified_name(keyring: Keyring) -> str:

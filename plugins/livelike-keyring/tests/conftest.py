@@ -28,6 +28,7 @@ def isolated(
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     home = livelike_isolated
     monkeypatch.setenv(support.DIR_VARIABLE, str(tmp_path / "keyring"))
+    monkeypatch.setenv(support.LOCK_DIR_VARIABLE, str(tmp_path / "keyring-locks"))
     # Recorded as it is (even None, "not chosen yet"), restored after the test.
     monkeypatch.setattr(keyring.core, "_keyring_backend", keyring.core._keyring_backend)
     keyring.set_keyring(support.FolderKeyring())

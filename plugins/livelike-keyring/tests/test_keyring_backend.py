@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from typing import ClassVar
 
@@ -14,8 +15,8 @@ from keyring.backends import chainer, fail, null
 from livelike_keyring import KeyringBackend, _calls
 
 from livelike import _plugins
-from livelike.backends.file import FileLock, default_home
 from livelike.errors import InvalidArgumentError, StorageError
+from livelike.files import FileLock
 from livelike.storage import StorageKey, TokenRecord
 
 KEY = StorageKey("https://keyring.example", "keyring-client", "default")
@@ -130,11 +131,23 @@ class TestIndex:
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         backend = KeyringBackend(lock_timeout=0.05)
-        held = FileLock(
-            default_home() / "locks" / "keyring-index.lock", timeout=1, backend="test", what="t"
-        )
-        with held, caplog.at_level(logging.WARNING, logger="livelike"):
-            backend.put(KEY, TokenRecord("t1"))
+        held = FileLock(backend.lock_path("index"), timeout=1, backend="test", what="t")
+        taken, release = threading.Event(), threading.Event()
+
+        def holder() -> None:  # another thread holds the index lock (FileLock is reentrant)
+            with held:
+                taken.set()
+                release.wait(30)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        taken.wait(30)
+        try:
+            with caplog.at_level(logging.WARNING, logger="livelike"):
+                backend.put(KEY, TokenRecord("t1"))
+        finally:
+            release.set()
+            thread.join()
         assert "could not update its index" in caplog.text
         found = backend.get(KEY)
         assert found is not None

@@ -24,6 +24,7 @@ from livelike_keyring import KeyringBackend
 
 TESTS_DIR = Path(__file__).resolve().parent
 DIR_VARIABLE = "LIVELIKE_TEST_KEYRING_DIR"
+LOCK_DIR_VARIABLE = "LIVELIKE_KEYRING_LOCK_DIR"
 HANG_START_VARIABLE = "LIVELIKE_TEST_KEYRING_HANG_START"
 RELEASE = threading.Event()
 """Set at the end of each test: releases every call a test keyring is holding up."""
@@ -43,6 +44,7 @@ def subprocess_env() -> dict[str, str]:
         "PYTHON_KEYRING_BACKEND": f"{__name__}.FolderKeyring",
         "LIVELIKE_HOME": os.environ["LIVELIKE_HOME"],
         DIR_VARIABLE: os.environ[DIR_VARIABLE],
+        LOCK_DIR_VARIABLE: os.environ[LOCK_DIR_VARIABLE],  # one per keyring, like the user's
     }
     if "LIVELIKE_CONFIG" in os.environ:
         env["LIVELIKE_CONFIG"] = os.environ["LIVELIKE_CONFIG"]

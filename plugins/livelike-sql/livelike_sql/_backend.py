@@ -8,21 +8,15 @@ import math
 import os
 import re
 import threading
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, utcnow
+from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
 from livelike_sql._config import URL_VARIABLE, check
 from livelike_sql._locks import AdvisoryLock, FileLocks, LockConnections
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection, Engine, Insert, Table
-
-    from livelike_sql._engine import Target
-    from livelike_sql._schema import Schema
+from livelike_sql._plumbing import Plumbing, reason
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DEFAULT_TABLE", "URL_VARIABLE", "SQLBackend"]
 
@@ -31,34 +25,11 @@ DEFAULT_LOCK_TIMEOUT = 60.0
 _TABLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}\Z")
 
 
-def _reason(exc: BaseException, secrets: Iterable[str]) -> str:
-    """One line saying why ``exc`` happened, without statement, parameters or secrets.
-
-    For a database error that is its primary message: PostgreSQL's DETAIL
-    lines can quote a failing row, and rows hold tokens.
-    """
-    source = getattr(exc, "orig", None)
-    if not isinstance(source, BaseException):
-        source = exc
-    primary = getattr(getattr(source, "diag", None), "message_primary", None)
-    text = primary if isinstance(primary, str) and primary.strip() else str(source)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    reason = f"{type(source).__name__}: {lines[0]}" if lines else type(source).__name__
-    for secret in secrets:
-        if secret:
-            reason = reason.replace(secret, "***")
-    return reason
-
-
 def _utc(value: datetime) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def _tokens(record: TokenRecord) -> list[str]:
-    return [record.access_token, *(item.access_token for item in record.history)]
-
-
-class SQLBackend(StorageBackend):
+class SQLBackend(Plumbing, StorageBackend):
     """Saves access tokens in a PostgreSQL or SQLite database, locking get-or-create
     across processes and hosts.
 
@@ -122,134 +93,12 @@ class SQLBackend(StorageBackend):
         self.table = table
         self.lock_timeout = float(lock_timeout)
         self._setup = threading.Lock()
-        self._target: Target | None = None
-        self._engine: Engine | None = None
-        self._schema: Schema | None = None
-        self._dispose: weakref.finalize[[], SQLBackend] | None = None
+        self._target = None
+        self._engine = None
+        self._schema = None
+        self._dispose = None
         self._lock_connections = LockConnections()
         self._file_locks = FileLocks()
-
-    # -- set-up -------------------------------------------------------------------
-
-    def _resolve(self) -> Target:
-        target = self._target
-        if target is None:
-            from livelike_sql._engine import resolve
-
-            target = self._target = resolve(self._url)
-        return target
-
-    @property
-    def lock_scope(self) -> LockScope:  # type: ignore[override]
-        """``shared`` on a server database (an advisory lock all hosts see); ``host`` on SQLite."""
-        try:
-            return "host" if self._resolve().sqlite_path is not None else "shared"
-        except Exception:
-            return "shared"
-
-    def _where(self) -> str:
-        return f"{self._resolve().masked()} (table {self.table})"
-
-    def _fail(
-        self,
-        action: str,
-        exc: BaseException,
-        key: StorageKey | None = None,
-        secrets: Iterable[str] = (),
-    ) -> StorageError:
-        target = self._target
-        hidden = [*(target.secrets() if target is not None else []), *secrets]
-        what = f" for {key}" if key is not None else ""
-        return StorageError(
-            f"sql storage could not {action}{what} at {self._where()}: {_reason(exc, hidden)}",
-            backend=self.name,
-        )
-
-    def _ready(self) -> tuple[Engine, Schema]:
-        """The engine, with the tables created or checked (once per instance)."""
-        engine, schema = self._engine, self._schema
-        if engine is not None and schema is not None:
-            return engine, schema
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from livelike_sql import _engine
-        from livelike_sql._schema import Schema
-
-        with self._setup:
-            target = self._resolve()
-            if self._engine is None:
-                try:
-                    self._engine = _engine.build(target, lock_timeout=self.lock_timeout)
-                    # Pooled connections are closed when the backend is collected or at exit.
-                    self._dispose = weakref.finalize(self, self._engine.dispose)
-                except StorageError:
-                    raise
-                except Exception as exc:
-                    hint = ""
-                    if isinstance(exc, ImportError) and target.dialect == "postgresql":
-                        hint = " (pip install 'livelike-sql[postgresql]')"
-                    raise self._fail(f"set up the database engine{hint}", exc) from None
-            engine = self._engine
-            if self._schema is None:
-                schema = Schema(self.table)
-                try:
-                    with engine.connect() as conn:
-                        conn.execution_options(**{_engine.WRITE_OPTION: True})
-                        with conn.begin():
-                            schema.ensure(conn, self._where())
-                except SQLAlchemyError as exc:
-                    raise self._fail("create or check its tables", exc) from None
-                self._schema = schema
-            return engine, self._schema
-
-    @contextlib.contextmanager
-    def _transaction(
-        self, action: str, key: StorageKey | None, *, write: bool, secrets: Iterable[str] = ()
-    ) -> Iterator[tuple[Connection, Schema]]:
-        """A connection in a transaction, committed when the block ends without error.
-
-        Inside :meth:`lock` on PostgreSQL it is the thread's lock connection.
-        """
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from livelike_sql._engine import WRITE_OPTION
-
-        engine, schema = self._ready()
-        held = self._lock_connections.current()
-        if held is not None:
-            if held.broken:
-                raise StorageError(
-                    f"sql storage could not {action}"
-                    + (f" for {key}" if key else "")
-                    + f" at {self._where()}: the connection holding the lock was lost, "
-                    "so the lock may be gone too",
-                    backend=self.name,
-                )
-            try:
-                with held.conn.begin():
-                    yield held.conn, schema
-            except SQLAlchemyError as exc:
-                held.broken = True
-                raise self._fail(action, exc, key, secrets) from None
-            return
-        try:
-            with engine.connect() as conn:
-                if write:
-                    conn.execution_options(**{WRITE_OPTION: True})
-                with conn.begin():
-                    yield conn, schema
-        except SQLAlchemyError as exc:
-            raise self._fail(action, exc, key, secrets) from None
-
-    def _checkout(self) -> Connection:
-        """A pooled connection for a lock (pinged first, so a dropped one is replaced)."""
-        from sqlalchemy.exc import SQLAlchemyError
-
-        engine, _ = self._ready()
-        try:
-            return engine.connect()
-        except SQLAlchemyError as exc:
-            raise self._fail("connect to take a lock", exc) from None
 
     # -- the backend contract -----------------------------------------------------
 
@@ -307,7 +156,7 @@ class SQLBackend(StorageBackend):
         except (ValueError, TypeError) as exc:
             raise StorageError(
                 f"sql storage found a corrupt record for {key} at {self._where()}: "
-                f"{_reason(exc, ())}. It was left as it is; repair it, or move it into "
+                f"{reason(exc, ())}. It was left as it is; repair it, or move it into "
                 f"{self.table}_forgotten with delete() (`livelike token forget`)",
                 backend=self.name,
             ) from None
@@ -318,6 +167,8 @@ class SQLBackend(StorageBackend):
         Raises:
             StorageError: the database could not save it.
         """
+        from livelike_sql._schema import upsert
+
         values: dict[str, Any] = {
             "key_digest": key.digest,
             "api_origin": key.api_origin,
@@ -328,11 +179,11 @@ class SQLBackend(StorageBackend):
             "saved_at": _utc(record.saved_at),
             "updated_at": utcnow(),
         }
-        with self._transaction("save the token", key, write=True, secrets=_tokens(record)) as (
+        with self._transaction("save the token", key, write=True, secrets=record.tokens()) as (
             conn,
             schema,
         ):
-            conn.execute(_upsert(conn.dialect.name, schema.tokens, values))
+            conn.execute(upsert(conn.dialect.name, schema.tokens, values))
 
     def delete(self, key: StorageKey) -> bool:
         """Move the key's row into ``<table>_forgotten`` (the token is kept, not erased).
@@ -412,29 +263,3 @@ class SQLBackend(StorageBackend):
             return f"sql {self._where()}"
         except Exception:
             return f"sql (no usable database URL; table {self.table})"
-
-    def close(self) -> None:
-        """Close the pooled connections. The backend reconnects if used again."""
-        with self._setup:
-            dispose, self._dispose = self._dispose, None
-            self._engine, self._schema = None, None
-        if dispose is not None:
-            dispose()
-
-
-def _upsert(dialect: str, table: Table, values: dict[str, Any]) -> Insert:
-    """``INSERT ... ON CONFLICT (key_digest) DO UPDATE`` for PostgreSQL or SQLite."""
-    updated = [name for name in values if name != "key_digest"]
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg = pg_insert(table).values(values)
-        return pg.on_conflict_do_update(
-            index_elements=[table.c.key_digest], set_={name: pg.excluded[name] for name in updated}
-        )
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    lite = sqlite_insert(table).values(values)
-    return lite.on_conflict_do_update(
-        index_elements=[table.c.key_digest], set_={name: lite.excluded[name] for name in updated}
-    )

@@ -16,8 +16,8 @@ from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from livelike.backends.file import default_home, private_dir
 from livelike.errors import StorageError
+from livelike.files import default_home, private_dir
 from livelike_sql._config import NAME, configured, not_a_file, unparseable, unsupported
 
 DEFAULT_FILE = "tokens.sqlite3"

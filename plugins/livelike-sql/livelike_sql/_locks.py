@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from livelike.backends.file import FileLock
 from livelike.errors import StorageError
+from livelike.files import FileLock
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection

@@ -16,7 +16,10 @@ This module imports SQLAlchemy; :mod:`livelike_sql` imports it only at first use
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Insert
 
 from sqlalchemy import (
     Column,
@@ -130,3 +133,21 @@ class Schema:
                 "empty table would read as 'no saved token' and create profiles again",
                 backend="sql",
             )
+
+
+def upsert(dialect: str, table: Table, values: dict[str, Any]) -> Insert:
+    """``INSERT ... ON CONFLICT (key_digest) DO UPDATE`` for PostgreSQL or SQLite."""
+    updated = [name for name in values if name != "key_digest"]
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(values)
+        return pg.on_conflict_do_update(
+            index_elements=[table.c.key_digest], set_={name: pg.excluded[name] for name in updated}
+        )
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table).values(values)
+    return lite.on_conflict_do_update(
+        index_elements=[table.c.key_digest], set_={name: lite.excluded[name] for name in updated}
+    )

@@ -9,6 +9,7 @@ from typing import ClassVar
 import pytest
 import test_sql_support as support
 from livelike_sql import SQLBackend
+from sqlalchemy.engine import make_url
 
 from livelike.storage import StorageBackend
 from livelike.testing import BackendContract
@@ -46,10 +47,18 @@ class TestSQLiteBackend(_SQLContract):
     @pytest.fixture(autouse=True)
     def _database(self, tmp_path: Path) -> Iterator[None]:
         self.url = f"sqlite:///{tmp_path / 'contract.sqlite3'}"
+        self.broken = tmp_path / "broken.sqlite3"
         self.table = "livelike_tokens"
         self.made = []
         yield
         self.close_all()
+
+    def make_unreachable_backend(self) -> StorageBackend:
+        # SQLite opens its file in C, out of reach of the suite's injected faults.
+        self.broken.write_bytes(b"this is not a SQLite database" * 100)
+        backend = SQLBackend(f"sqlite:///{self.broken}", table=self.table)
+        self.made.append(backend)
+        return backend
 
 
 class TestPostgresBackend(_SQLContract):
@@ -60,3 +69,10 @@ class TestPostgresBackend(_SQLContract):
         self.made = []
         yield
         self.close_all()
+
+    def make_unreachable_backend(self) -> StorageBackend:
+        # libpq connects in C, out of reach of the suite's injected faults: a closed port.
+        url = make_url(self.url).set(host="127.0.0.1", port=support.closed_port())
+        backend = SQLBackend(url.render_as_string(hide_password=False), table=self.table)
+        self.made.append(backend)
+        return backend

@@ -71,7 +71,7 @@ class Faulty(StorageBackend):
         self.tokens: set[str] = set()
 
     @property
-    def lock_scope(self) -> LockScope:  # type: ignore[override]
+    def lock_scope(self) -> LockScope:
         return self.inner.lock_scope
 
     def _step(self, record: TokenRecord) -> str:

@@ -26,12 +26,24 @@ def test_lock_times_out_while_another_instance_holds_it(
     url, table = database
     holder = make_backend(url, table=table)
     waiter = make_backend(url, table=table, lock_timeout=0.5)
-    with holder.lock(KEY):
+    outcome: list[tuple[StorageError | None, float]] = []
+
+    def wait() -> None:  # in another thread: a thread may nest its own locks
         started = time.monotonic()
-        with pytest.raises(StorageError, match="timed out") as caught, waiter.lock(KEY):
-            pytest.fail("the lock was taken twice")
-        waited = time.monotonic() - started
-    assert caught.value.backend == "sql"
+        try:
+            with waiter.lock(KEY):
+                outcome.append((None, 0.0))
+        except StorageError as exc:
+            outcome.append((exc, time.monotonic() - started))
+
+    with holder.lock(KEY):
+        thread = threading.Thread(target=wait)
+        thread.start()
+        thread.join(30)
+    [(error, waited)] = outcome
+    assert error is not None, "the lock was taken twice"
+    assert "timed out" in str(error)
+    assert error.backend == "sql"
     assert 0.4 <= waited < 3.0
     started = time.monotonic()
     with waiter.lock(KEY):  # free again once the holder left

@@ -1,0 +1,256 @@
+"""Files for storage backends: the data folder, private folders, atomic writes and locks.
+
+The public toolkit livelike's own backends use and plugins may use too:
+
+- :func:`default_home`: ``$LIVELIKE_HOME``, else the user data folder;
+- :func:`private_dir`: a folder only its owner can read (0700);
+- :func:`write_atomically`: replace a file so a crash leaves the old or the new one;
+- :func:`write_note`: the same for a small JSON note whose loss is harmless;
+- :class:`FileLock`: an OS file lock, reentrant in a thread, released if its holder dies;
+- :func:`path_failure`: the :class:`~livelike.errors.StorageError` for a failed file operation;
+- :func:`scrub`: text with secrets replaced, for messages and logs.
+
+Example::
+
+    from livelike.files import FileLock, default_home, private_dir, write_atomically
+
+    folder = private_dir(default_home() / "mystore")
+    write_atomically(folder / "entry.json", text)
+    with FileLock(folder / "entry.lock", timeout=60, backend="mystore", what="entry"):
+        ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from livelike.errors import StorageError
+
+__all__ = [
+    "HOME_VARIABLE",
+    "LOCK_TIMEOUT",
+    "FileLock",
+    "default_home",
+    "path_failure",
+    "private_dir",
+    "scrub",
+    "write_atomically",
+    "write_note",
+]
+
+logger = logging.getLogger("livelike")
+
+HOME_VARIABLE = "LIVELIKE_HOME"
+"""The environment variable that moves livelike's data folder."""
+LOCK_TIMEOUT = 60.0
+"""Seconds a lock waits for another holder, unless told otherwise."""
+STALE_TEMPORARY_SECONDS = 600.0
+
+
+def default_home() -> Path:
+    """``$LIVELIKE_HOME``, else platformdirs' user data dir for livelike (read at each call)."""
+    configured = os.environ.get(HOME_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livelike", appauthor=False))
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and any missing parent with mode 0700, or tighten ``path`` to 0700.
+
+    Returns ``path``. Raises OSError when it cannot be created.
+    """
+    if not path.is_dir() and path.parent != path and not path.parent.exists():
+        private_dir(path.parent)
+    path.mkdir(mode=0o700, exist_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+def path_failure(
+    backend: str, action: str, subject: object, path: Path, exc: BaseException
+) -> StorageError:
+    """``<backend> storage could not <action> for <subject>: <path>: <reason>``.
+
+    ``subject`` may be None (then ``for ...`` is left out). Raise it ``from exc``.
+    """
+    what = f" for {subject}" if subject is not None else ""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return StorageError(
+        f"{backend} storage could not {action}{what}: {path}: {reason}", backend=backend
+    )
+
+
+def scrub(text: str, *secrets: str, mask: str = "***") -> str:
+    """``text`` with every non-empty string of ``secrets`` replaced by ``mask``.
+
+    Longer secrets are replaced first, so one that contains another is hidden whole.
+    Example: ``scrub(f"bad entry {raw}", record.access_token)``.
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, mask)
+    return text
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``: a crash leaves the old file or the new one.
+
+    The file is created 0600 (temporary file, fsync, rename, fsync of the
+    folder). Raises OSError on failure, leaving ``path`` as it was.
+    """
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+    _remove_stale_temporaries(path)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove temporary files a killed writer left beside ``path`` (older than 10 minutes)."""
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
+
+
+def write_note(path: Path, data: Any, *, what: str, level: int = logging.DEBUG) -> bool:
+    """Write ``data`` as JSON to ``path`` atomically, in a private folder; never raise OSError.
+
+    For notes whose loss costs nothing but time (a cache, a breadcrumb): a
+    failure is logged at ``level`` as ``could not write <what> <path>: <reason>``.
+    Returns whether the note was written.
+    """
+    try:
+        private_dir(path.parent)
+        write_atomically(path, json.dumps(data))
+    except OSError as exc:
+        logger.log(level, "could not write %s %s: %s", what, path, exc)
+        return False
+    return True
+
+
+class _Holder:
+    """This process's hold on one lock file: the thread that owns it and how deeply."""
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.users = 0
+        self.os_lock: Any = None
+
+
+_holders: dict[str, _Holder] = {}
+_holders_lock = threading.Lock()
+
+
+class FileLock:
+    """An OS file lock (``filelock``) at ``path``, reporting failures as StorageError.
+
+    It excludes other processes of the host that use the same path, and other
+    threads of this process; it is reentrant in one thread (nested ``with``
+    blocks on the same path hold it once). The kernel releases it if the
+    holding process dies, so a crashed holder never blocks others. Its scope
+    is ``"host"``: a store other hosts share needs a lock in the store itself.
+
+    Example (a backend without a lock of its own)::
+
+        def lock(self, key):
+            return FileLock(default_home() / "locks" / f"mine-{key.digest}.lock",
+                            timeout=60, backend=self.name, what=str(key))
+
+    Raises (on entering):
+        StorageError: the wait passed ``timeout`` seconds, or the folder cannot
+            hold a lock file (then it could not hold a token either).
+    """
+
+    def __init__(self, path: Path, *, timeout: float, backend: str, what: str) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._backend = backend
+        self._what = what
+
+    def _timed_out(self, exc: BaseException | None = None) -> StorageError:
+        error = StorageError(
+            f"{self._backend} storage timed out after {self.timeout:g}s waiting for "
+            f"the lock {self.path} for {self._what}",
+            backend=self._backend,
+        )
+        error.__cause__ = exc
+        return error
+
+    def _holder(self, delta: int) -> _Holder:
+        name = str(self.path)
+        with _holders_lock:
+            holder = _holders.setdefault(name, _Holder())
+            holder.users += delta
+            if holder.users <= 0:
+                del _holders[name]
+            return holder
+
+    def __enter__(self) -> None:
+        import filelock
+
+        started = time.monotonic()
+        holder = self._holder(+1)
+        if not holder.thread_lock.acquire(timeout=self.timeout):
+            self._holder(-1)
+            raise self._timed_out()
+        if holder.depth == 0:
+            try:
+                private_dir(self.path.parent.parent)
+                private_dir(self.path.parent)
+                os_lock = filelock.FileLock(str(self.path), timeout=-1, mode=0o600)
+                remaining = max(0.0, self.timeout - (time.monotonic() - started))
+                os_lock.acquire(timeout=remaining)
+            except BaseException as exc:
+                holder.thread_lock.release()
+                self._holder(-1)
+                if isinstance(exc, filelock.Timeout):
+                    raise self._timed_out(exc) from exc
+                if isinstance(exc, OSError):
+                    raise path_failure(
+                        self._backend, "take the lock", self._what, self.path, exc
+                    ) from exc
+                raise
+            holder.os_lock = os_lock
+        holder.depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        holder = self._holder(0)
+        holder.depth -= 1
+        try:
+            if holder.depth == 0 and holder.os_lock is not None:
+                os_lock, holder.os_lock = holder.os_lock, None
+                os_lock.release()
+        finally:
+            holder.thread_lock.release()
+            self._holder(-1)
