@@ -38,7 +38,10 @@ def _attributes(value: Any) -> Mapping[str, str]:
 
 
 def _unpickle(fields: dict[str, Any]) -> Profile:
-    return Profile(**{**fields, "data": MappingProxyType(dict(fields["data"]))})
+    attributes = MappingProxyType(dict(fields.get("attributes", {})))
+    return Profile(
+        **{**fields, "data": MappingProxyType(dict(fields["data"])), "attributes": attributes}
+    )
 
 
 @attrs.frozen
@@ -84,9 +87,10 @@ class Profile:
     fetched_at: datetime | None = attrs.field(default=None, eq=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # The read-only ``data`` view does not pickle: send a plain dict, rebuild the view.
+        # The read-only ``data`` and ``attributes`` views do not pickle: send dicts, rebuild.
         fields = attrs.asdict(self, recurse=False)
         fields["data"] = dict(self.data)
+        fields["attributes"] = dict(self.attributes)
         return (_unpickle, (fields,))
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -115,3 +116,20 @@ def test_module_level_adopt(emulator: Emulator) -> None:
         assert livelike.adopt("session-m", "user-m").profile_id == visitor.id
     finally:
         livelike._api.reset()
+
+
+def test_the_cli_adopts(
+    emulator: Emulator, make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from livelike.cli import main
+
+    visitor = make_client().init(subject="session-cli")
+    args = ["token", "adopt", "session-cli", "user-cli", "--client-id", "test-client", "--json"]
+    assert main(args) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["kept"] == "visitor"
+    assert answer["profile_id"] == visitor.id
+    assert make_client().init(subject="user-cli").id == visitor.id
+    assert main(args) == 1  # nothing left to adopt
+    assert "nothing to adopt" in capsys.readouterr().out
+    assert created(emulator) == 1
