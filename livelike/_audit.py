@@ -23,6 +23,8 @@ from livelike.storage import StorageKey, utcnow
 logger = logging.getLogger("livelike")
 
 FILE_NAME = "audit.jsonl"
+CREATE_EVENTS = ("created", "create in doubt", "lost create accepted")
+"""The events ``livelike token history`` shows: creations, and creates whose answer was lost."""
 
 
 def audit_path() -> Path:
@@ -38,17 +40,33 @@ def append(
     *,
     event: str = "created",
 ) -> None:
-    """Append one event (a creation by default) to the audit log: one ``write`` of
-    one line, O_APPEND."""
+    """Append one event of a create's life (a creation by default) to the audit log:
+    one ``write`` of one line, O_APPEND."""
+    _write({"event": event, "profile_id": profile_id, **key.as_dict(), "reason": reason}, path)
+
+
+def note(
+    event: str,
+    profile_id: str | None,
+    key: StorageKey,
+    reason: str,
+    path: Path | None = None,
+    **details: str,
+) -> None:
+    """Append an event other than a creation, e.g. a retired token a backend dropped.
+
+    It is one line like a creation's, with an ``event`` field (never a token);
+    :func:`entries` leaves such lines out unless asked for them.
+    """
+    entry = {"event": event, "profile_id": profile_id, **key.as_dict(), "reason": reason}
+    _write({**entry, **details}, path)
+
+
+def _write(fields: dict[str, Any], path: Path | None) -> None:
     target = path or audit_path()
-    entry = {
-        "time": utcnow().isoformat(),
-        "event": event,
-        "profile_id": profile_id,
-        **key.as_dict(),
-        "reason": reason,
-    }
-    line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    entry = {"time": utcnow().isoformat(), **fields}
+    # ASCII escapes keep U+2028, U+0085 and the like from splitting the line for readers.
+    line = (json.dumps(entry, ensure_ascii=True) + "\n").encode("ascii")
     private_dir(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
@@ -57,19 +75,26 @@ def append(
         os.close(fd)
 
 
-def entries(path: Path | None = None) -> Iterator[dict[str, Any]]:
-    """Every entry of the audit log, oldest first; unreadable lines are skipped."""
+def entries(path: Path | None = None, *, every: bool = False) -> Iterator[dict[str, Any]]:
+    """Every event of a create's life in the audit log (:data:`CREATE_EVENTS`;
+    ``every``: every line), oldest first.
+
+    Unreadable lines are skipped.
+
+    Lines end only at a newline byte (not at U+2028 or U+0085 inside a value), and
+    bytes that are not UTF-8 are read as U+FFFD rather than failing the read.
+    """
     target = path or audit_path()
     try:
-        lines = target.read_text(encoding="utf-8").splitlines()
+        data = target.read_bytes()
     except FileNotFoundError:
         return
-    for line in lines:
+    for raw in data.split(b"\n"):
         try:
-            entry = json.loads(line)
+            entry = json.loads(raw.decode("utf-8", errors="replace"))
         except ValueError:
             continue
-        if isinstance(entry, dict):
+        if isinstance(entry, dict) and (every or entry.get("event", "created") in CREATE_EVENTS):
             yield entry
 
 

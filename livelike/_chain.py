@@ -18,11 +18,12 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
 from livelike import _breadcrumbs, _config
+from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
 
@@ -58,14 +59,28 @@ class Found:
     record: TokenRecord
 
 
-def failure(backend: StorageBackend, action: str, key: StorageKey, exc: Exception) -> StorageError:
-    """The one way a backend's exception becomes a :class:`StorageError` naming it."""
-    if isinstance(exc, StorageError):
-        return exc
-    return StorageError(
-        f"storage backend {backend.name!r} could not {action} for {key}: {exc}",
+def fail(
+    backend: StorageBackend,
+    action: str,
+    key: StorageKey,
+    exc: Exception,
+    record: TokenRecord | None = None,
+) -> NoReturn:
+    """The one way a backend's exception becomes a :class:`StorageError` naming it.
+
+    The tokens of ``record`` are scrubbed from the plugin's message; when it held
+    one, the original exception is not chained (its text would show it).
+    """
+    text = check.scrub(str(exc), record) if record is not None else str(exc)
+    if text == str(exc) and isinstance(exc, StorageError):
+        raise exc
+    error = StorageError(
+        f"storage backend {backend.name!r} could not {action} for {key}: {text}",
         backend=backend.name,
     )
+    if text != str(exc):
+        raise error from None
+    raise error from exc
 
 
 @attrs.frozen
@@ -108,13 +123,15 @@ class StorageChain:
                 failures.append((backend, exc))
                 continue
             if record is not None:
+                if record.access_token or record.intent is None:
+                    check.saved_token(record.access_token, backend.name)
                 for failed, error in failures:
                     logger.warning(
                         "storage backend %r was unavailable for %s (%s); using the token "
                         "found in %r",
                         failed.name,
                         key,
-                        error,
+                        check.scrub(str(error), record),
                         backend.name,
                     )
                 return Found(backend, record)
@@ -137,7 +154,7 @@ class StorageChain:
         try:
             backend.put(key, record)
         except Exception as exc:
-            raise failure(backend, "save the token", key, exc) from exc
+            fail(backend, "save the token", key, exc, record)
         if backend.persistent and record.access_token:
             _breadcrumbs.remember(key, backend.name, backend.describe())
 
@@ -150,7 +167,7 @@ class StorageChain:
         try:
             return backend.get(key)
         except Exception as exc:
-            raise failure(backend, "read the token", key, exc) from exc
+            fail(backend, "read the token", key, exc)
 
     def discard(self, key: StorageKey, backend: StorageBackend) -> None:
         """Remove ``key``'s record from ``backend`` (backends move it aside).
@@ -161,7 +178,7 @@ class StorageChain:
         try:
             backend.delete(key)
         except Exception as exc:
-            raise failure(backend, "remove the record", key, exc) from exc
+            fail(backend, "remove the record", key, exc)
 
     def noted_elsewhere(self, key: StorageKey) -> _breadcrumbs.Note | None:
         """The where-note of ``key`` when it points outside this chain, else None.
@@ -225,7 +242,7 @@ class StorageChain:
                 if backend.delete(key):
                     forgotten.append(backend.name)
             except Exception as exc:
-                raise failure(backend, "forget the token", key, exc) from exc
+                fail(backend, "forget the token", key, exc)
         _breadcrumbs.forget(key)
         return forgotten
 
@@ -242,7 +259,7 @@ class StorageChain:
             try:
                 keys = list(backend.keys())
             except Exception as exc:
-                raise failure(backend, "list the saved keys", like, exc) from exc
+                fail(backend, "list the saved keys", like, exc)
             for key in keys:
                 if (key.api_origin, key.client_id) != (like.api_origin, like.client_id):
                     continue
@@ -271,7 +288,11 @@ class StorageChain:
                     return
                 found.backend.put(key, current.with_snapshot(profile, fetched_at))
         except Exception as exc:
-            logger.warning("could not refresh the saved profile snapshot for %s: %s", key, exc)
+            logger.warning(
+                "could not refresh the saved profile snapshot for %s: %s",
+                key,
+                check.scrub(str(exc), [access_token]),
+            )
 
 
 def _installed(note: _breadcrumbs.Note) -> StorageBackend | None:

@@ -2,7 +2,8 @@
 
 Three layers, always taken in this order (so two holders never deadlock):
 
-1. between the threads of this process: one of 256 striped re-entrant locks;
+1. between the threads of this process: one of 256 striped re-entrant locks
+   (:mod:`livelike._locks`: a bounded wait, and fresh locks after ``fork()``);
 2. between the processes of this host: an OS file lock
    ``$LIVELIKE_HOME/locks/resolve-<key digest>.lock``, taken whatever
    backends were chosen, so a process with ``LIVELIKE_STORAGE=sql`` and one
@@ -24,6 +25,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 
+from livelike import _locks
 from livelike.errors import InvalidArgumentError, StorageError
 from livelike.storage import StorageBackend, StorageKey
 
@@ -50,12 +52,7 @@ def _timeout() -> float:
     return seconds
 
 
-_STRIPES = tuple(threading.RLock() for _ in range(256))
 _held = threading.local()
-
-
-def _thread_lock(key: StorageKey) -> threading.RLock:
-    return _STRIPES[int(key.digest[:8], 16) % len(_STRIPES)]
 
 
 def _held_here() -> set[str]:
@@ -80,7 +77,7 @@ def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
         return
     from livelike.backends.file import FileLock, default_home
 
-    with _thread_lock(key), contextlib.ExitStack() as stack:
+    with _locks.held(key), contextlib.ExitStack() as stack:
         path = default_home() / "locks" / f"resolve-{key.digest}.lock"
         stack.enter_context(FileLock(path, timeout=_timeout(), backend="livelike", what=str(key)))
         for backend in backends:

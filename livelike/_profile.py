@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from livelike.storage import TokenRecord
+
 __all__ = ["Profile"]
 
 
@@ -20,6 +22,13 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A naive time (a hand-edited file, some databases) read as UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
 
 
 def _optional_str(value: Any) -> str | None:
@@ -35,13 +44,6 @@ def _attributes(value: Any) -> Mapping[str, str]:
                 raw = item.get("value")
                 pairs[item["key"]] = raw if isinstance(raw, str) else str(raw)
     return MappingProxyType(pairs)
-
-
-def _unpickle(fields: dict[str, Any]) -> Profile:
-    attributes = MappingProxyType(dict(fields.get("attributes", {})))
-    return Profile(
-        **{**fields, "data": MappingProxyType(dict(fields["data"])), "attributes": attributes}
-    )
 
 
 @attrs.frozen
@@ -86,12 +88,31 @@ class Profile:
     source: str = attrs.field(default="service", eq=False)
     fetched_at: datetime | None = attrs.field(default=None, eq=False)
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The read-only ``data`` and ``attributes`` views do not pickle: send dicts, rebuild.
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle and copy support: ``data`` and ``attributes`` are read-only views, rebuilt."""
         fields = attrs.asdict(self, recurse=False)
         fields["data"] = dict(self.data)
         fields["attributes"] = dict(self.attributes)
-        return (_unpickle, (fields,))
+        return (_rebuild, (fields,))
+
+    @classmethod
+    def from_snapshot(cls, record: TokenRecord) -> Profile | None:
+        """The profile snapshot saved in ``record`` (``source="cached"``), or None.
+
+        None also when the snapshot is unusable (not an object, no id): it is
+        only a cache, so the caller asks the service instead.
+        """
+        if record.profile is None:
+            return None
+        try:
+            return cls.from_json(
+                record.profile,
+                access_token=record.access_token,
+                source="cached",
+                fetched_at=_aware(record.fetched_at),
+            )
+        except ValueError:
+            return None
 
     @classmethod
     def from_json(
@@ -132,3 +153,10 @@ class Profile:
             source=source,
             fetched_at=fetched_at or datetime.now(timezone.utc),
         )
+
+
+def _rebuild(fields: dict[str, Any]) -> Profile:
+    """Unpickle a :class:`Profile` (``data`` becomes a read-only view again)."""
+    data = fields.pop("data", {})
+    attributes = MappingProxyType(dict(fields.pop("attributes", {})))
+    return Profile(data=MappingProxyType(dict(data)), attributes=attributes, **fields)

@@ -77,13 +77,9 @@ class Resolver:
         found = self.chain.find(key)
         if found is not None and found.record.intent is None:
             record = found.record
-            if not validate and record.profile is not None:
-                return Profile.from_json(
-                    record.profile,
-                    access_token=record.access_token,
-                    source="cached",
-                    fetched_at=record.fetched_at,
-                )
+            snapshot = Profile.from_snapshot(record) if not validate else None
+            if snapshot is not None:  # None too for an unusable snapshot: ask the service
+                return snapshot
             valid = self._validate_saved(found)
             if valid is not None:
                 self.chain.refresh_snapshot(key, record.access_token, valid.data, _fetched(valid))

@@ -6,6 +6,7 @@ Nothing here returns or prints a token: listings carry keys, profile ids and age
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import timezone
 
 import attrs
 
@@ -54,7 +55,9 @@ def listing(chain: StorageChain, others: Iterable[StorageBackend] = ()) -> Itera
                 yield Listed(backend.name, key, None, None, 0, str(exc), in_chain)
                 continue
             if record is not None:
-                age = (utcnow() - record.saved_at).total_seconds()
+                saved = record.saved_at  # a naive time (hand-edited, some databases) is UTC
+                saved = saved if saved.tzinfo else saved.replace(tzinfo=timezone.utc)
+                age = (utcnow() - saved).total_seconds()
                 intent = record.intent
                 yield Listed(
                     backend.name,

@@ -13,9 +13,11 @@ Nothing here logs or raises an access token: tokens travel only in the
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import random
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -26,6 +28,7 @@ import requests
 import urllib3.exceptions
 
 from livelike import errors
+from livelike._validate import is_loopback
 from livelike._version import __version__
 
 logger = logging.getLogger("livelike")
@@ -121,6 +124,20 @@ def _api_answer(response: requests.Response, body: Any) -> bool:
     return isinstance(body, dict) and (kind == "application/json" or kind.endswith("+json"))
 
 
+def _no_proxy_for_loopback(url: str) -> dict[str, Any] | None:
+    """Proxy settings that send a request to this machine directly, or None for others.
+
+    A proxy from ``HTTP_PROXY``/``ALL_PROXY`` (or the session) would see the
+    bearer token of a plain-http loopback API in clear: every key requests
+    looks up for this URL is set to None, which it reads as "no proxy".
+    """
+    host = urlsplit(url).hostname or ""
+    if not is_loopback(host):
+        return None
+    keys = [f"{scheme}{host}" for scheme in ("http://", "https://", "all://")]
+    return dict.fromkeys([*keys, "http", "https", "all"])
+
+
 def _surely_not_sent(exc: requests.RequestException) -> bool:
     """True when the request cannot have reached the service."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -160,8 +177,25 @@ def _describe(exc: requests.RequestException) -> str:
     return type(exc).__name__
 
 
+_LIVE: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must not write to its parent's pooled sockets: drop the pools."""
+    for transport in list(_LIVE):
+        transport.forget_connections()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Transport:
-    """Sends requests for one client over one ``requests.Session``."""
+    """Sends requests for one client over one ``requests.Session``.
+
+    After ``os.fork()`` the child starts with empty connection pools, so
+    parent and child never share a keep-alive socket (and never read each
+    other's answers).
+    """
 
     def __init__(
         self,
@@ -191,6 +225,22 @@ class Transport:
             session.headers["User-Agent"] = f"{theirs} {USER_AGENT}"
         self.session = session
         self._sleep: Callable[[float], None] = time.sleep
+        _LIVE.add(self)
+
+    def forget_connections(self) -> None:
+        """Abandon the pooled connections without closing them (they may be a parent's).
+
+        No lock is taken: after a fork, a lock held by a parent thread stays held.
+        """
+        for adapter in self.session.adapters.values():
+            if isinstance(adapter, requests.adapters.HTTPAdapter):
+                adapter.proxy_manager = {}
+                size = requests.adapters.DEFAULT_POOLSIZE
+                adapter.init_poolmanager(
+                    getattr(adapter, "_pool_connections", size),
+                    getattr(adapter, "_pool_maxsize", size),
+                    block=getattr(adapter, "_pool_block", False),
+                )
 
     def close(self) -> None:
         """Close the session's pooled connections."""
@@ -216,6 +266,7 @@ class Transport:
             APIError: a subclass chosen by status, e.g. ServiceError for 5xx.
         """
         path = urlsplit(url).path
+        proxies = _no_proxy_for_loopback(url)
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -231,8 +282,9 @@ class Transport:
                     timeout=self.timeout,
                     allow_redirects=False,
                     # Passed explicitly: requests lets environment variables
-                    # override a session's own proxies and CA bundle otherwise.
-                    proxies=dict(self.session.proxies),
+                    # override a session's own proxies and CA bundle otherwise; a
+                    # loopback API never goes through a proxy.
+                    proxies=dict(proxies) if proxies is not None else dict(self.session.proxies),
                     verify=self.session.verify,
                 )
             except requests.RequestException as exc:

@@ -7,19 +7,24 @@ the argument. Messages never include an access token.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import warnings
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from livelike.errors import InvalidArgumentError
+from livelike.errors import InvalidArgumentError, StorageError
+from livelike.storage import TokenRecord
 
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# Matched with fullmatch: "$" would also match before a trailing newline.
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 NICKNAME_MAX = 20
 SUBJECT_MAX = 1024
 TOKEN_MAX = 8192
-_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: it goes in a header
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: it goes in a header
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _type_name(value: Any) -> str:
@@ -32,7 +37,7 @@ def client_id(value: Any) -> str:
         raise InvalidArgumentError(f"client_id must be a string, not {_type_name(value)}")
     if not value:
         raise InvalidArgumentError("client_id must not be empty")
-    if not CLIENT_ID_RE.match(value):
+    if not CLIENT_ID_RE.fullmatch(value):
         raise InvalidArgumentError(
             f"client_id {value!r} is malformed: expected 1 to 128 letters, digits, '-' or '_'"
         )
@@ -47,6 +52,11 @@ def subject(value: Any) -> str:
         raise InvalidArgumentError(f"subject must be 1 to {SUBJECT_MAX} characters long")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise InvalidArgumentError("subject must not contain control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise InvalidArgumentError(
+            "subject must be valid Unicode text: it holds a lone surrogate "
+            "(often a file name or bytes decoded with errors='surrogateescape')"
+        )
     return value
 
 
@@ -56,7 +66,7 @@ def access_token(value: Any, *, name: str = "access_token") -> str:
         raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
     if not value:
         raise InvalidArgumentError(f"{name} must not be empty")
-    if len(value) > TOKEN_MAX or not _TOKEN_RE.match(value):
+    if len(value) > TOKEN_MAX or not _TOKEN_RE.fullmatch(value):
         raise InvalidArgumentError(
             f"{name} is malformed: expected up to {TOKEN_MAX} printable ASCII characters "
             "without spaces"
@@ -72,6 +82,8 @@ def nickname(value: Any) -> str:
         raise InvalidArgumentError(
             f"nickname must be 1 to {NICKNAME_MAX} characters long, got {len(value)}"
         )
+    if not value.strip():
+        raise InvalidArgumentError("nickname must not be only whitespace")
     return value
 
 
@@ -89,10 +101,12 @@ def timeout(value: Any) -> tuple[float, float]:
     """Return ``(connect, read)`` seconds from a number or a pair of numbers."""
     pair = value if isinstance(value, tuple) else (value, value)
     if len(pair) != 2 or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in pair
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+        for v in pair
     ):
         raise InvalidArgumentError(
-            "timeout must be a positive number of seconds or a (connect, read) pair of them"
+            "timeout must be a positive number of seconds (finite, not inf or nan) or a "
+            "(connect, read) pair of them"
         )
     return float(pair[0]), float(pair[1])
 
@@ -157,9 +171,54 @@ def url(value: Any, *, name: str) -> str:
 
 
 def origin(api_url: str) -> str:
-    """Return ``scheme://host[:port]`` of an already checked URL, lowercased."""
+    """Return the canonical ``scheme://host[:port]`` of an already checked URL.
+
+    Scheme and host are lowercased, a trailing dot of the host is dropped and
+    so is the scheme's default port: ``https://host:443``, ``https://host/``
+    and ``HTTPS://Host.`` are one origin, so one storage key. Different names
+    for one machine stay distinct (``localhost`` is not ``127.0.0.1``).
+    """
     parts = urlsplit(api_url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def saved_token(token: str, backend: str) -> str:
+    """Return a token read from storage if it can be sent as a Bearer token.
+
+    Raises:
+        StorageError: naming ``backend``; the token is neither shown nor chained.
+    """
+    if not token or len(token) > TOKEN_MAX or not _TOKEN_RE.fullmatch(token):
+        raise StorageError(
+            f"storage backend {backend!r} holds a malformed access token (control "
+            "characters, spaces or non-ASCII, e.g. a trailing newline or CRLF); no "
+            "request was sent and no profile was created. Fix it there or run "
+            "`livelike token forget`.",
+            backend=backend,
+        )
+    return token
+
+
+def scrub(text: str, tokens: TokenRecord | Iterable[str | None]) -> str:
+    """``text`` with each token of a record (current and retired), or each of ``tokens``,
+    replaced by ``[token]``.
+
+    Used on a plugin's message before the core copies it into its own errors
+    and log lines. Strings under 8 characters are left alone (too common to
+    be told from ordinary words).
+    """
+    from livelike.files import scrub as hide
+
+    if isinstance(tokens, TokenRecord):
+        tokens = tokens.tokens()
+    return hide(text, *(t for t in tokens if t and len(t) >= 8), mask="[token]")
 
 
 CUSTOM_ID_MAX = 255

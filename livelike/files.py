@@ -23,10 +23,12 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
 import stat
+import sys
 import threading
 import time
 from pathlib import Path
@@ -65,17 +67,45 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("livelike", appauthor=False))
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` and any missing parent with mode 0700, or tighten ``path`` to 0700.
+def private_dir(path: Path, *, own: bool = False) -> Path:
+    """Create ``path`` and its missing parents (mode 0700), or check the existing folder.
 
-    Returns ``path``. Raises OSError when it cannot be created.
+    Only folders created here are chmodded, and, with ``own``, the SDK's own
+    subfolders (``tokens/``, ``locks/``, ``forgotten/``) when they are looser
+    than 0700. A folder that others can write to (group or world writable,
+    e.g. ``/tmp``'s 1777) or that another user owns is refused, never changed.
+    Returns ``path``.
+
+    Raises:
+        PermissionError: the folder is not private; ``strerror`` says why.
+        OSError: the folder cannot be created.
     """
-    if not path.is_dir() and path.parent != path and not path.parent.exists():
-        private_dir(path.parent)
-    path.mkdir(mode=0o700, exist_ok=True)
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)  # whatever the umask: this folder is the SDK's
+    if path in missing or not hasattr(os, "getuid"):  # Windows: no POSIX modes to check
+        return path
+    info = path.stat()
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.getuid():
+        raise _not_private(path, f"it is owned by another user (uid {info.st_uid})")
+    if mode & 0o022:
+        raise _not_private(path, f"others can write to it (mode {mode:o})")
+    if own and mode & 0o077:
         path.chmod(0o700)
     return path
+
+
+def _not_private(path: Path, why: str) -> PermissionError:
+    return PermissionError(
+        errno.EPERM,
+        f"{path} is not a private folder: {why}, so tokens kept there could be read, "
+        f"swapped or removed; use a folder only you can write to (set {HOME_VARIABLE}, "
+        "or chmod 700 it yourself); livelike changes the mode only of folders it created",
+        str(path),
+    )
 
 
 def path_failure(
@@ -104,6 +134,8 @@ def scrub(text: str, *secrets: str, mask: str = "***") -> str:
 
 
 def _fsync_dir(path: Path) -> None:
+    if sys.platform == "win32":  # a folder cannot be opened there; NTFS journals the rename
+        return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
@@ -172,6 +204,16 @@ _holders: dict[str, _Holder] = {}
 _holders_lock = threading.Lock()
 
 
+def _forget_holders_after_fork() -> None:
+    """A child of ``fork()`` holds no lock: a parent thread's hold would otherwise stay
+    taken for ever in the child, which has no such thread to release it."""
+    global _holders, _holders_lock
+    _holders, _holders_lock = {}, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_holders_after_fork)
+
+
 class FileLock:
     """An OS file lock (``filelock``) at ``path``, reporting failures as StorageError.
 
@@ -227,7 +269,7 @@ class FileLock:
         if holder.depth == 0:
             try:
                 private_dir(self.path.parent.parent)
-                private_dir(self.path.parent)
+                private_dir(self.path.parent, own=True)
                 os_lock = filelock.FileLock(str(self.path), timeout=-1, mode=0o600)
                 remaining = max(0.0, self.timeout - (time.monotonic() - started))
                 os_lock.acquire(timeout=remaining)

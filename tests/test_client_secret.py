@@ -33,7 +33,9 @@ def secret(emulator: Emulator) -> str:
 
 
 def events(home: Path) -> list[str]:
-    return [str(e.get("event", "created")) for e in _audit.entries(home / "audit.jsonl")]
+    return [
+        str(e.get("event", "created")) for e in _audit.entries(home / "audit.jsonl", every=True)
+    ]
 
 
 def pad(text: str) -> str:

@@ -23,7 +23,9 @@ NO_RETRY = RetryPolicy(max_retries=0)
 
 
 def events(home: Path) -> list[str]:
-    return [str(e.get("event", "created")) for e in _audit.entries(home / "audit.jsonl")]
+    return [
+        str(e.get("event", "created")) for e in _audit.entries(home / "audit.jsonl", every=True)
+    ]
 
 
 def test_init_creates_by_custom_id_then_reuses_the_saved_token(

@@ -90,4 +90,4 @@ def test_token_file_is_0600_in_a_0700_folder(emulator: Emulator, home: Path) -> 
     files = list((home / "tokens").iterdir())
     assert [f.stat().st_mode & 0o777 for f in files] == [0o600]
     assert (home / "tokens").stat().st_mode & 0o777 == 0o700
-    assert home.stat().st_mode & 0o777 == 0o700
+    assert home.stat().st_mode & 0o777 == 0o755  # the user's own folder is not chmodded

@@ -11,7 +11,9 @@ file into ``forgotten/`` rather than erasing the token.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,6 +42,8 @@ from livelike.storage import (
     decode_entry,
     encode_entry,
 )
+
+logger = logging.getLogger("livelike")
 
 __all__ = [
     "FORMAT",
@@ -87,13 +91,39 @@ class FileBackend(StorageBackend):
     ) -> StorageError:
         return path_failure(self.name, action, key, path, exc)
 
+    def _check_owner(self, path: Path, key: StorageKey | None) -> None:
+        """Refuse a token file another user owns; tighten one that others can read."""
+        if not hasattr(os, "getuid"):
+            return
+        try:
+            info = path.stat()
+            if info.st_uid != os.getuid():
+                raise StorageError(
+                    f"file storage refuses the token file for {key or 'a key'}: {path} is "
+                    f"owned by another user (uid {info.st_uid}), who could have planted or "
+                    "read it. Remove it, or give it to this user (chown) if it is yours.",
+                    backend=self.name,
+                )
+            mode = stat.S_IMODE(info.st_mode)
+            if mode & 0o077:
+                path.chmod(0o600)
+                logger.warning(
+                    "file storage: the token file %s was open to other users (mode %o); "
+                    "it is now 0600",
+                    path,
+                    mode,
+                )
+        except OSError as exc:
+            raise self._fail("check the saved token's file", key, path, exc) from exc
+
     def _read(self, path: Path, key: StorageKey | None) -> tuple[StorageKey, TokenRecord] | None:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise self._fail("read the saved token", key, path, exc) from exc
+        self._check_owner(path, key)
         try:
             return decode_entry(text)
         except ValueError as exc:
@@ -135,7 +165,7 @@ class FileBackend(StorageBackend):
         text = encode_entry(key, record, indent=2)
         try:
             private_dir(self.home)
-            private_dir(path.parent)
+            private_dir(path.parent, own=True)
             write_atomically(path, text + "\n")
         except OSError as exc:
             raise self._fail("save the token", key, path, exc) from exc
@@ -150,7 +180,8 @@ class FileBackend(StorageBackend):
             target_dir / f"{key.digest}.{time.strftime('%Y%m%dT%H%M%S')}.{os.urandom(3).hex()}.json"
         )
         try:
-            private_dir(target_dir)
+            private_dir(self.home)
+            private_dir(target_dir, own=True)
             os.replace(path, target)
         except OSError as exc:
             raise self._fail("move the token file aside", key, path, exc) from exc

@@ -14,7 +14,7 @@ from livelike.errors import InvalidArgumentError, StorageError
 from livelike.files import LOCK_TIMEOUT, FileLock
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, decode_entry
 from livelike_keyring._calls import Refused, call_with_timeout, run, unusable_reason
-from livelike_keyring._entry import decode, encode
+from livelike_keyring._entry import decode, encode, fitted, note_dropped
 from livelike_keyring._index import INDEX_USERNAME, listed, update
 from livelike_keyring._settings import (
     DEFAULT_SERVICE,
@@ -181,7 +181,8 @@ class KeyringBackend(StorageBackend):
                 or did not keep the entry. A failure to update the index is only logged.
         """
         service = self.service
-        value = encode(key, record)
+        kept, dropped = fitted(key, record)
+        value = encode(key, kept)
 
         def save(active: Keyring) -> None:
             active.set_password(service, key.digest, value)
@@ -189,6 +190,8 @@ class KeyringBackend(StorageBackend):
                 raise Refused("the keyring accepted the entry but did not keep it")
 
         self.run(f"save the token for {key}", save, list(record.tokens()))
+        if dropped:
+            note_dropped(key, dropped)
         update(self, service, key, present=True)
 
     def delete(self, key: StorageKey) -> bool:

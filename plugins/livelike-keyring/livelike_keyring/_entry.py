@@ -2,10 +2,64 @@
 
 from __future__ import annotations
 
-from livelike.errors import StorageError
-from livelike.storage import StorageKey, TokenRecord, decode_entry, encode_entry
+import logging
+import sys
 
-__all__ = ["decode", "encode"]
+import attrs
+
+from livelike import _audit
+from livelike.errors import StorageError
+from livelike.storage import RetiredToken, StorageKey, TokenRecord, decode_entry, encode_entry
+
+__all__ = ["ENTRY_LIMIT", "decode", "encode", "fitted", "note_dropped"]
+
+logger = logging.getLogger("livelike.keyring")
+
+ENTRY_LIMIT = 2560
+"""Bytes Windows Credential Manager keeps in one entry (it stores the text as UTF-16)."""
+
+
+def fitted(key: StorageKey, record: TokenRecord) -> tuple[TokenRecord, list[RetiredToken]]:
+    """``record`` small enough for one Windows Credential Manager entry, and what was dropped.
+
+    On Windows the profile snapshot (a cache) goes first, then retired tokens,
+    oldest first; elsewhere the record is kept whole. The token and any create
+    intent are always kept.
+    """
+    dropped: list[RetiredToken] = []
+    if sys.platform != "win32":
+        return record, dropped
+    while len(encode(key, record).encode("utf-16-le")) > ENTRY_LIMIT:
+        if record.profile is not None:
+            record = attrs.evolve(record, profile=None, fetched_at=None)
+        elif record.history:
+            dropped.append(record.history[0])
+            record = attrs.evolve(record, history=record.history[1:])
+        else:
+            break  # the token alone is too long: the keyring's own error will say so
+    return record, dropped
+
+
+def note_dropped(key: StorageKey, dropped: list[RetiredToken]) -> None:
+    """Log, and note in the audit log, the retired tokens a full entry could not keep."""
+    reason = f"dropped from the keyring entry, which holds at most {ENTRY_LIMIT} bytes"
+    logger.warning(
+        "keyring storage: %d retired token(s) of %s were %s (oldest first; noted in the audit log)",
+        len(dropped),
+        key,
+        reason,
+    )
+    for old in dropped:
+        try:
+            _audit.note(
+                "retired token dropped",
+                old.profile_id,
+                key,
+                reason,
+                retired_at=old.retired_at.isoformat(),
+            )
+        except OSError as exc:
+            logger.warning("could not note the dropped token in the audit log: %s", exc)
 
 
 def encode(key: StorageKey, record: TokenRecord) -> str:

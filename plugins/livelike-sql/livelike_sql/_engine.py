@@ -6,6 +6,7 @@ This module imports SQLAlchemy; :mod:`livelike_sql` imports it only at first use
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ CONNECT_TIMEOUT = 10
 """Seconds PostgreSQL connection attempts wait, unless the URL sets ``connect_timeout``."""
 APPLICATION_NAME = "livelike-sql"
 _SENSITIVE_QUERY = ("pass", "secret", "token", "key")
+LOGGING_NAME = "livelike_sql"
+"""The engine's logger is ``sqlalchemy.engine.Engine.livelike_sql``: rows it logs are hidden."""
 WRITE_OPTION = "livelike_write"
 """Execution option: on SQLite, begin the transaction with ``BEGIN IMMEDIATE``."""
 
@@ -143,13 +146,16 @@ def build(target: Target, *, lock_timeout: float) -> Engine:
     for its lock during the create call, so a 32-thread service needs 32),
     each checked with a ping at checkout (``pool_pre_ping``) so connections
     the server dropped are replaced rather than failing the next call. Statement parameters, which
-    hold tokens, are kept out of SQLAlchemy's error messages.
+    hold tokens, are kept out of SQLAlchemy's error messages and log lines, and so are
+    result rows when ``sqlalchemy.engine`` logs at DEBUG (see :class:`HiddenRows`).
     """
+    _hide_rows()
     options: dict[str, Any] = {
         "pool_size": POOL_SIZE,
         "max_overflow": MAX_OVERFLOW,
         "pool_pre_ping": True,
         "hide_parameters": True,
+        "logging_name": LOGGING_NAME,
     }
     if target.dialect == "sqlite":
         prepare_sqlite_file(target)
@@ -167,6 +173,24 @@ def build(target: Target, *, lock_timeout: float) -> Engine:
         connect_args["application_name"] = APPLICATION_NAME
     options["connect_args"] = connect_args
     return create_engine(target.url, **options)
+
+
+class HiddenRows(logging.Filter):
+    """Replaces the rows SQLAlchemy logs at DEBUG (they hold token records) with a note."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the line, without the row."""
+        if isinstance(record.msg, str) and record.msg.startswith("Row "):
+            record.msg = "Row [hidden by livelike-sql: it may hold an access token]"
+            record.args = ()
+        return True
+
+
+def _hide_rows() -> None:
+    """Put :class:`HiddenRows` on this plugin's engine logger, once."""
+    engine_logger = logging.getLogger(f"sqlalchemy.engine.Engine.{LOGGING_NAME}")
+    if not any(isinstance(f, HiddenRows) for f in engine_logger.filters):
+        engine_logger.addFilter(HiddenRows())
 
 
 def _switch_to_wal(cursor: Any, *, deadline: float) -> None:
