@@ -15,7 +15,7 @@ from livelike import (
     _logging,  # noqa: F401  (the NullHandler, and LIVELIKE_LOG)
     errors,
 )
-from livelike._api import create_user_profile, get_user_profile, init, update_user_profile
+from livelike._api import adopt, create_user_profile, get_user_profile, init, update_user_profile
 from livelike._client import DEFAULT_API_URL, LiveLike
 from livelike._profile import Profile
 from livelike._version import __version__
@@ -32,6 +32,7 @@ __all__ = [
     "StorageKey",
     "TokenRecord",
     "__version__",
+    "adopt",
     "create_user_profile",
     "errors",
     "get_user_profile",

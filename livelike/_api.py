@@ -7,6 +7,7 @@ calls act on it and raise :class:`~livelike.errors.NotInitializedError` before.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
@@ -19,9 +20,10 @@ from livelike.errors import NotInitializedError
 if TYPE_CHECKING:
     import requests
 
+    from livelike._adopt import Adoption
     from livelike._transport import RetryPolicy
 
-__all__ = ["create_user_profile", "get_user_profile", "init", "update_user_profile"]
+__all__ = ["adopt", "create_user_profile", "get_user_profile", "init", "update_user_profile"]
 
 _default: LiveLike | None = None
 _default_lock = threading.Lock()
@@ -38,7 +40,10 @@ def init(
     on_invalid_token: OnInvalidToken = "recreate",
     session: requests.Session | None = None,
     config_ttl: float = DEFAULT_CONFIG_TTL,
-    subject: str = "default",
+    custom_ids: bool | None = None,
+    client_secret: str | None = None,
+    token_ttl: float | None = None,
+    subject: str | None = None,
     persist: bool = True,
     create: bool = True,
     ephemeral: bool = False,
@@ -69,6 +74,9 @@ def init(
         on_invalid_token=on_invalid_token,
         session=session,
         config_ttl=config_ttl,
+        custom_ids=custom_ids,
+        client_secret=client_secret,
+        token_ttl=token_ttl,
     )
     try:
         profile = client.init(
@@ -106,18 +114,29 @@ def get_user_profile() -> Profile:
     return _client().get_user_profile()
 
 
-def update_user_profile(*, nickname: str | None = None, custom_data: str | None = None) -> Profile:
-    """Change the current profile's nickname and/or custom data; the result keeps its token.
+def update_user_profile(
+    *,
+    nickname: str | None = None,
+    custom_data: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+) -> Profile:
+    """Change the current profile's nickname, custom data and/or attributes; it keeps its token.
 
     Raises:
         NotInitializedError: :func:`init` has not been called.
         InvalidArgumentError: nothing to change, or a bad value.
     """
-    return _client().update_user_profile(nickname=nickname, custom_data=custom_data)
+    return _client().update_user_profile(
+        nickname=nickname, custom_data=custom_data, attributes=attributes
+    )
 
 
 def create_user_profile(
-    *, nickname: str | None = None, custom_data: str | None = None, save: bool = False
+    *,
+    nickname: str | None = None,
+    custom_data: str | None = None,
+    attributes: Mapping[str, str] | None = None,
+    save: bool = False,
 ) -> Profile:
     """Create a new profile with the last :func:`init`'s client and return it with its token.
 
@@ -126,7 +145,20 @@ def create_user_profile(
     Raises:
         NotInitializedError: :func:`init` has not been called.
     """
-    return _client().create_user_profile(nickname=nickname, custom_data=custom_data, save=save)
+    return _client().create_user_profile(
+        nickname=nickname, custom_data=custom_data, attributes=attributes, save=save
+    )
+
+
+def adopt(from_subject: str, to_subject: str) -> Adoption:
+    """Make the visitor's profile the signed-up user's, with the last :func:`init`'s client.
+
+    See :meth:`LiveLike.adopt`.
+
+    Raises:
+        NotInitializedError: :func:`init` has not been called.
+    """
+    return _client().adopt(from_subject, to_subject)
 
 
 def reset() -> None:

@@ -344,6 +344,28 @@ class StorageChain:
         _breadcrumbs.forget(key)
         return forgotten
 
+    def keys_holding(self, like: StorageKey, profile_id: str) -> list[StorageKey]:
+        """The keys of ``like``'s API origin and client id whose record holds ``profile_id``.
+
+        Raises:
+            StorageError: a writable backend could not list or read its keys.
+        """
+        found: list[StorageKey] = []
+        for backend in self.backends:
+            if not backend.writable:
+                continue
+            try:
+                keys = list(backend.keys())
+            except Exception as exc:
+                fail(backend, "list the saved keys", like, exc)
+            for key in keys:
+                if (key.api_origin, key.client_id) != (like.api_origin, like.client_id):
+                    continue
+                record = self.read(key, backend)
+                if record is not None and record.profile_id == profile_id and key not in found:
+                    found.append(key)
+        return found
+
     def refresh_snapshot(
         self,
         key: StorageKey,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from livelike import _validate as check
 from livelike import errors
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
 from livelike._chain import StorageChain, StorageSpec, resolve
 from livelike._profile import Profile
+from livelike._profile_calls import ProfileCalls
 from livelike._resolver import OnInvalidToken, Resolver
 from livelike._service import ProfileService
 from livelike.storage import StorageKey, TokenRecord, utcnow
@@ -26,25 +27,20 @@ from livelike.storage import StorageKey, TokenRecord, utcnow
 if TYPE_CHECKING:
     import requests
 
+    from livelike._adopt import Adoption
+    from livelike._signed import SignedResolver
     from livelike._transport import RetryPolicy, Transport
 
 __all__ = ["DEFAULT_API_URL", "DEFAULT_TIMEOUT", "LiveLike", "OnInvalidToken"]
 
 DEFAULT_API_URL = "https://cf-blast.livelikecdn.com/api/v1"
 API_URL_VARIABLE = "LIVELIKE_API_URL"
+CUSTOM_IDS_VARIABLE = "LIVELIKE_CUSTOM_IDS"
+CLIENT_SECRET_VARIABLE = "LIVELIKE_CLIENT_SECRET"
 DEFAULT_TIMEOUT = (3.05, 10.0)
 
 
-def _profile_body(nickname: str | None, custom_data: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if nickname is not None:
-        body["nickname"] = check.nickname(nickname)
-    if custom_data is not None:
-        body["custom_data"] = check.custom_data(custom_data)
-    return body
-
-
-class LiveLike:
+class LiveLike(ProfileCalls):
     """A client for one LiveLike application (client id).
 
     It owns one ``requests.Session``; use it as a context manager or call
@@ -67,6 +63,15 @@ class LiveLike:
         config_ttl: seconds the application config is reused from the disk
             cache (``$LIVELIKE_HOME/cache``) before it is fetched again; 0
             disables the cache.
+        custom_ids: the ``init`` subject is the profile's custom id, and a
+            create goes through ``profile-by-custom-id`` (idempotent at the
+            service); default ``$LIVELIKE_CUSTOM_IDS`` (``1`` to enable).
+        client_secret: the application's client secret (servers only, never
+            in software handed to users); default ``$LIVELIKE_CLIENT_SECRET``.
+            ``init(subject=S)`` then signs its own token for custom id ``S``
+            and the service creates the profile on first use. Never logged,
+            shown or saved by livelike.
+        token_ttl: seconds a signed token is valid (its ``exp``); None for none.
 
     Raises:
         InvalidArgumentError: an argument is malformed (no request is made).
@@ -89,8 +94,23 @@ class LiveLike:
         on_invalid_token: OnInvalidToken = "recreate",
         session: requests.Session | None = None,
         config_ttl: float = DEFAULT_CONFIG_TTL,
+        custom_ids: bool | None = None,
+        client_secret: str | None = None,
+        token_ttl: float | None = None,
     ) -> None:
         self.client_id = check.client_id(client_id)
+        if custom_ids is None:
+            custom_ids = check.flag(os.environ.get(CUSTOM_IDS_VARIABLE), name=CUSTOM_IDS_VARIABLE)
+        elif not isinstance(custom_ids, bool):
+            raise errors.InvalidArgumentError("custom_ids must be True or False")
+        self.custom_ids = custom_ids
+        secret_name = "client_secret"
+        if client_secret is None and os.environ.get(CLIENT_SECRET_VARIABLE):
+            client_secret, secret_name = os.environ[CLIENT_SECRET_VARIABLE], CLIENT_SECRET_VARIABLE
+        self._client_secret = (
+            None if client_secret is None else check.client_secret(client_secret, name=secret_name)
+        )
+        self.token_ttl = None if token_ttl is None else check.seconds(token_ttl, name="token_ttl")
         name, source = "api_url", api_url
         if source is None:
             source = os.environ.get(API_URL_VARIABLE) or DEFAULT_API_URL
@@ -124,7 +144,14 @@ class LiveLike:
         self._subject = "default"
 
     def __repr__(self) -> str:
-        return f"<LiveLike client_id={self.client_id!r} api_url={self.api_url!r}>"
+        extra = " custom_ids=True" if self.custom_ids else ""
+        extra += " client_secret=<hidden>" if self._client_secret else ""
+        return f"<LiveLike client_id={self.client_id!r} api_url={self.api_url!r}{extra}>"
+
+    @property
+    def names_subjects(self) -> bool:
+        """True when subjects are custom ids (``custom_ids`` or a client secret)."""
+        return self.custom_ids or self._client_secret is not None
 
     def __enter__(self) -> LiveLike:
         return self
@@ -149,8 +176,19 @@ class LiveLike:
             from livelike._plugins import registry
 
             chain = resolve(self._storage_spec, registry())
-            resolver = self._resolver = Resolver(self._service, chain, self.on_invalid_token)
+            resolver = self._resolver = Resolver(
+                self._service, chain, self.on_invalid_token, custom_ids=self.custom_ids
+            )
         return resolver
+
+    def _signed(self) -> SignedResolver:
+        from livelike._signed import SignedResolver  # only with a secret: hmac and hashlib
+
+        secret = self._client_secret
+        assert secret is not None
+        return SignedResolver(
+            self._service, self._storage(), self._resolve(), secret, self.token_ttl
+        )
 
     def _storage(self) -> StorageChain:
         return self._resolve().chain
@@ -193,7 +231,7 @@ class LiveLike:
         self,
         access_token: str | None = None,
         *,
-        subject: str = "default",
+        subject: str | None = None,
         persist: bool = True,
         create: bool = True,
         ephemeral: bool = False,
@@ -214,7 +252,9 @@ class LiveLike:
 
         Args:
             access_token: a token to use instead of a saved one.
-            subject: whose profile this is (your user id in a service).
+            subject: whose profile this is (your user id in a service);
+                default ``"default"``. With ``custom_ids`` or a client secret
+                it is the profile's custom id and must be given.
             persist: save a given ``access_token``.
             create: when False, raise instead of creating a profile.
             ephemeral: allow creating a profile whose token can only be kept
@@ -236,6 +276,10 @@ class LiveLike:
                 on the error's ``profile``.
             InvalidAccessTokenError: the given token, or a saved one with
                 ``on_invalid_token="raise"``, was rejected.
+            ClientTokenRejectedError: the service refused the token signed
+                with the client secret (wrong secret, clock skew).
+            CustomIdTakenError: with ``custom_ids``, the custom id already has
+                a profile whose token is not saved here (it is on the error).
             NoSavedProfileError: ``create=False`` and nothing is saved.
             CreateInDoubtError: an earlier create for this key lost its
                 answer (the service may have billed a profile); nothing is
@@ -243,10 +287,21 @@ class LiveLike:
             NetworkError, ServiceError, RateLimitedError: the service could
                 not be used; saved tokens are untouched and nothing was created.
         """
+        if subject is None:
+            if self.names_subjects:
+                raise errors.InvalidArgumentError(
+                    "with custom_ids or a client secret, init needs subject= (the user's "
+                    "custom id): the default subject would give every caller one profile"
+                )
+            subject = "default"
         subject = check.subject(subject)
+        if self.names_subjects:
+            check.custom_id(subject, name="subject")
         seconds = check.max_age(max_age)
         key = self._key(subject)
         resolver = self._resolve()
+        if access_token is None and self._client_secret is not None:
+            return self._set_current(self._signed().resolve(key, validate=validate), subject)
         if access_token is not None:
             token = check.access_token(access_token)
             profile = self._service.fetch(token, source="given")
@@ -271,6 +326,41 @@ class LiveLike:
             StorageError: a backend failed.
         """
         return self._resolve().accept_lost(self._key(check.subject(subject)))
+
+    def adopt(self, from_subject: str, to_subject: str) -> Adoption:
+        """Make the visitor's profile (saved under ``from_subject``) the signed-up user's.
+
+        Under both keys' locks the visitor's record (token, history, snapshot)
+        moves to ``to_subject`` and ``from_subject`` is left pointing nowhere
+        (its token is moved aside, as by :meth:`forget`). With custom ids the
+        profile's custom id becomes ``to_subject`` (``PATCH``). If the user
+        already has a saved profile it is kept, and the visitor's token goes
+        into its record's history. Nothing is deleted, created or billed.
+        Audited. Returns which profile was kept.
+
+        Raises:
+            InvalidArgumentError: bad or equal subjects (before any request).
+            NoSavedProfileError: no token is saved under ``from_subject``.
+            CreateInDoubtError: either key has a create in doubt.
+            CustomIdTakenError: with custom ids, ``to_subject`` already has a
+                profile whose token is not saved here.
+            StorageError: a backend failed.
+        """
+        from livelike import _adopt
+
+        source, target = check.subject(from_subject), check.subject(to_subject)
+        if source == target:
+            raise errors.InvalidArgumentError("adopt needs two different subjects")
+        if self.names_subjects:
+            check.custom_id(source, name="from_subject")
+            check.custom_id(target, name="to_subject")
+        result = _adopt.adopt(
+            self._resolve(), self._key(source), self._key(target), custom_ids=self.names_subjects
+        )
+        with self._state_lock:
+            if self._subject == source:
+                self._subject = target
+        return result
 
     def saved_record(self, subject: str = "default") -> TokenRecord | None:
         """The record saved for ``subject`` (token and history), or None; no request is made.
@@ -302,99 +392,3 @@ class LiveLike:
             if self._subject == key.subject:
                 self._profile = None
         return forgotten
-
-    # -- the JavaScript SDK's calls -----------------------------------------------------
-
-    def get_user_profile(self, *, access_token: str | None = None) -> Profile:
-        """Fetch the current profile from the service.
-
-        Uses the token from the last :meth:`init` unless ``access_token`` is given.
-
-        Raises:
-            NotInitializedError: no ``init`` yet and no ``access_token``.
-            InvalidAccessTokenError: the token was rejected.
-        """
-        given = access_token is not None
-        profile = self._service.fetch(self._current_token(access_token), source="service")
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
-
-    def update_user_profile(
-        self,
-        *,
-        nickname: str | None = None,
-        custom_data: str | None = None,
-        access_token: str | None = None,
-    ) -> Profile:
-        """Change the current profile's nickname and/or custom data.
-
-        The returned profile keeps the access token (the service's answer lacks it).
-
-        Args:
-            nickname: 1 to 20 characters.
-            custom_data: any string (serialize structured data yourself).
-            access_token: act on this token's profile instead of the current one.
-
-        Raises:
-            InvalidArgumentError: nothing to change, or a bad value (before any request).
-            NotInitializedError: no ``init`` yet and no ``access_token``.
-            BadRequestError: the service refused a value.
-        """
-        body = _profile_body(nickname, custom_data)
-        if not body:
-            raise errors.InvalidArgumentError("update_user_profile needs nickname or custom_data")
-        given = access_token is not None
-        profile = self._service.update(self._current_token(access_token), body)
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
-
-    def create_user_profile(
-        self,
-        *,
-        nickname: str | None = None,
-        custom_data: str | None = None,
-        save: bool = False,
-        subject: str | None = None,
-    ) -> Profile:
-        """Create a new profile, even if one is saved, and return it with its token.
-
-        It counts towards Monthly Active Users. The saved token is left alone
-        unless ``save=True``, which saves the new token under ``subject``
-        (default: the subject of the last :meth:`init`), keeps the old one in
-        history, and makes the new profile current.
-
-        Raises:
-            InvalidArgumentError: a bad value (before any request).
-            ProfileNotSavedError: ``save=True`` and the save failed; the
-                profile is on the error.
-        """
-        body = _profile_body(nickname, custom_data)
-        key = self._key(check.subject(subject if subject is not None else self._subject))
-        resolver = self._resolve()
-        profile = self._service.create(body)
-        resolver.announce(profile, key, "explicit create")
-        if save:
-            try:
-                resolver.remember(key, profile, "replaced by a given token")
-            except errors.StorageError as exc:
-                raise errors.ProfileNotSavedError(
-                    f"created profile {profile.id} but could not save its token: {exc}",
-                    profile=profile,
-                    backend=exc.backend,
-                ) from exc
-            self._set_current(profile, key.subject)
-        return profile
-
-    def get_profile(self, profile_id: str) -> Profile:
-        """Fetch any profile's public view by id (no token needed).
-
-        Raises:
-            NotFoundError: no such profile.
-        """
-        if not isinstance(profile_id, str) or not profile_id or "/" in profile_id:
-            raise errors.InvalidArgumentError("profile_id must be a non-empty string without '/'")
-        return self._service.public_profile(profile_id)

@@ -35,6 +35,17 @@ def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _attributes(value: Any) -> Mapping[str, str]:
+    """The service's ``[{"key": .., "value": ..}]`` list as a read-only mapping."""
+    pairs: dict[str, str] = {}
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping) and isinstance(item.get("key"), str):
+                raw = item.get("value")
+                pairs[item["key"]] = raw if isinstance(raw, str) else str(raw)
+    return MappingProxyType(pairs)
+
+
 @attrs.frozen
 class Profile:
     """A LiveLike user profile, as the service sent it.
@@ -45,6 +56,8 @@ class Profile:
         custom_data: the integrator's free-form string, or ``None``.
         created_at: when the service created the profile (``None`` if it did not say).
         client_id: the application's client id.
+        custom_id: the integration's own id for the profile, or ``None``.
+        attributes: the profile's attributes, a read-only mapping of strings.
         data: the full JSON object the service sent, read-only, without ``access_token``.
         access_token: the token that authenticates as this profile, where known.
             It is never shown by ``repr`` or ``str``.
@@ -52,7 +65,8 @@ class Profile:
             which counts towards Monthly Active Users), ``"saved"`` (a saved
             token, validated with the service), ``"given"`` (the token passed
             to ``init``), ``"cached"`` (the saved snapshot, no request made:
-            see ``fetched_at``) or ``"service"`` (any other call).
+            see ``fetched_at``), ``"signed"`` (found with a token signed with
+            the client secret) or ``"service"`` (any other call).
         fetched_at: when the service sent this data (for ``"cached"``, when
             the snapshot was taken), or None.
 
@@ -67,15 +81,18 @@ class Profile:
     custom_data: str | None = None
     created_at: datetime | None = None
     client_id: str | None = None
+    custom_id: str | None = None
+    attributes: Mapping[str, str] = attrs.field(factory=lambda: MappingProxyType({}), eq=False)
     data: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
     access_token: str | None = attrs.field(default=None, repr=False)
     source: str = attrs.field(default="service", eq=False)
     fetched_at: datetime | None = attrs.field(default=None, eq=False)
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickle and copy support: ``data`` is a read-only view, rebuilt on load."""
+        """Pickle and copy support: ``data`` and ``attributes`` are read-only views, rebuilt."""
         fields = attrs.asdict(self, recurse=False)
         fields["data"] = dict(self.data)
+        fields["attributes"] = dict(self.attributes)
         return (_rebuild, (fields,))
 
     @classmethod
@@ -129,6 +146,8 @@ class Profile:
             custom_data=_optional_str(body.get("custom_data")),
             created_at=_parse_time(body.get("created_at")),
             client_id=_optional_str(body.get("client_id")),
+            custom_id=_optional_str(body.get("custom_id")),
+            attributes=_attributes(body.get("attributes")),
             data=MappingProxyType(data),
             access_token=token,
             source=source,
@@ -139,4 +158,5 @@ class Profile:
 def _rebuild(fields: dict[str, Any]) -> Profile:
     """Unpickle a :class:`Profile` (``data`` becomes a read-only view again)."""
     data = fields.pop("data", {})
-    return Profile(data=MappingProxyType(dict(data)), **fields)
+    attributes = MappingProxyType(dict(fields.pop("attributes", {})))
+    return Profile(data=MappingProxyType(dict(data)), attributes=attributes, **fields)

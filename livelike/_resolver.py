@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from livelike import _audit, _recent, errors
+from livelike import _audit, _custom_ids, _recent, errors
 from livelike._chain import Found, StorageChain
 from livelike._profile import Profile
 from livelike._service import ProfileService, surely_not_created
@@ -71,11 +71,17 @@ class Resolver:
     """Get-or-create for the keys of one client, over one service and one chain."""
 
     def __init__(
-        self, service: ProfileService, chain: StorageChain, on_invalid_token: OnInvalidToken
+        self,
+        service: ProfileService,
+        chain: StorageChain,
+        on_invalid_token: OnInvalidToken,
+        *,
+        custom_ids: bool = False,
     ) -> None:
         self.service = service
         self.chain = chain
         self.on_invalid_token = on_invalid_token
+        self.custom_ids = custom_ids
 
     # -- init -------------------------------------------------------------------------
 
@@ -156,7 +162,10 @@ class Resolver:
             if current is None:
                 chain.check_consulted(key)
             elif current.record.intent is not None:
-                raise self._in_doubt(key, current)
+                if not self.custom_ids or not create:
+                    raise self._in_doubt(key, current)
+                # By custom id the create is idempotent: retrying it settles the doubt.
+                return self._retry_in_doubt(key, current)
             elif seen is None or current.record.access_token != seen.record.access_token:
                 # Another thread or process saved a token meanwhile: use it.
                 profile = self._validate_saved(current)
@@ -204,19 +213,29 @@ class Resolver:
                     backend=target.name,
                 )
         try:
-            profile = self.service.create({})
+            if self.custom_ids:
+                profile = self.service.create_by_custom_id(key.subject, {})
+            else:
+                profile = self.service.create({})
         except Exception as exc:
-            if target is None:
-                raise
-            if surely_not_created(exc):
-                self._withdraw(key, target, previous)
+            if target is None or surely_not_created(exc):
+                if target is not None:
+                    self._withdraw(key, target, previous)
+                taken = _custom_ids.taken(self.service, key, exc) if self.custom_ids else exc
+                if taken is not exc:
+                    raise taken from exc
                 raise
             self._record_in_doubt(key, intent, exc)
+            then = (
+                "the next init retries the create by custom id, which settles it"
+                if self.custom_ids
+                else "livelike will create nothing more for this key until the loss is "
+                "accepted (`livelike token accept-lost` or client.accept_lost_create), since "
+                "the service may already have made and billed that profile"
+            )
             raise errors.CreateInDoubtError(
                 f"the create for {key} may have reached the service, but its answer was lost "
-                f"({exc}); livelike will create nothing more for this key until the loss is "
-                "accepted (`livelike token accept-lost` or client.accept_lost_create), since "
-                "the service may already have made and billed that profile",
+                f"({exc}); {then}",
                 started_at=intent.started_at.isoformat(),
                 subject=key.subject,
                 backend=target.name,
@@ -244,6 +263,21 @@ class Resolver:
                 backend=exc.backend,
             ) from exc
         return profile
+
+    def _retry_in_doubt(self, key: StorageKey, found: Found) -> Profile:
+        """Settle an in-doubt create by custom id by creating again (the caller holds the lock).
+
+        201: the first create never happened, and this one is saved. 409: it
+        did; the intent is taken back (audited) and CustomIdTakenError tells
+        how to recover the profile's token. Never a second profile.
+        """
+        record = found.record
+        previous = record.with_intent(None) if record.access_token else None
+        try:
+            return self._create(key, found.backend, previous, "retry of an in-doubt create")
+        except errors.CustomIdTakenError:
+            _audit.record(key, "in-doubt create confirmed", "the service answered 409")
+            raise
 
     def _withdraw(
         self, key: StorageKey, target: StorageBackend, previous: TokenRecord | None
@@ -282,6 +316,10 @@ class Resolver:
             subject=key.subject,
             backend=found.backend.name,
         )
+
+    def in_doubt(self, key: StorageKey, found: Found) -> errors.CreateInDoubtError:
+        """The error for ``found``, a record with a create in doubt."""
+        return self._in_doubt(key, found)
 
     def accept_lost(self, key: StorageKey) -> bool:
         """Accept that an in-doubt create's profile is lost; allow one new create.

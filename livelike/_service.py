@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from livelike import _validate as check
 from livelike import errors
@@ -192,19 +193,68 @@ class ProfileService:
         answer = self._call("PATCH", token=token, body=body)
         return _profile_from(answer, "PATCH", access_token=token, source="service")
 
+    def _detail_url(self, profile_id: str) -> str:
+        template = self.config().get("profile_detail_url_template")
+        if isinstance(template, str) and "{profile_id}" in template:
+            url = check.url(template.replace("{profile_id}", profile_id), name="profile detail URL")
+            return url.rstrip("/") + "/"
+        return f"{self.api_url}/profiles/{profile_id}/"
+
     def public_profile(self, profile_id: str) -> Profile:
         """Any profile's public view by id (no token).
 
         Raises:
             NotFoundError: no such profile.
         """
-        template = self.config().get("profile_detail_url_template")
-        if isinstance(template, str) and "{profile_id}" in template:
-            url = check.url(template.replace("{profile_id}", profile_id), name="profile detail URL")
-            url += "/"
-        else:
-            url = f"{self.api_url}/profiles/{profile_id}/"
-        return _profile_from(self.http().request("GET", url), "GET")
+        return _profile_from(self.http().request("GET", self._detail_url(profile_id)), "GET")
+
+    def update_by_id(self, profile_id: str, body: dict[str, Any]) -> Profile:
+        """Change any profile by id (``PATCH /profiles/{id}/``).
+
+        Raises:
+            NotFoundError: no such profile.
+        """
+        url = self._detail_url(profile_id)
+        return _profile_from(self.http().request("PATCH", url, body=body), "PATCH")
+
+    def delete_by_id(self, profile_id: str) -> None:
+        """Delete a profile by id (``DELETE /profiles/{id}/``).
+
+        Raises:
+            NotFoundError: no such profile.
+        """
+        self.http().request("DELETE", self._detail_url(profile_id))
+
+    # -- profiles by custom id ----------------------------------------------------------
+
+    def _custom_url(self, custom_id: str) -> str:
+        return f"{self.api_url}/profile-by-custom-id/{self.client_id}/{quote(custom_id, safe='')}/"
+
+    def create_by_custom_id(self, custom_id: str, body: dict[str, Any]) -> Profile:
+        """Create the profile of ``custom_id`` (``POST profile-by-custom-id``), with its token.
+
+        Idempotent at the service, so it is retried like a read: a retry after
+        a lost answer gets 201 (it never happened) or 409 (it did).
+
+        Raises:
+            BadRequestError: status 409 when the custom id is taken.
+        """
+        answer = self.http().request("POST", self._custom_url(custom_id), body=body)
+        profile = _profile_from(answer, "POST", source="created")
+        if not profile.access_token:
+            raise errors.LiveLikeError(
+                f"the service created profile {profile.id} but sent no access token"
+            )
+        return profile
+
+    def profile_by_custom_id(self, custom_id: str) -> Profile:
+        """The public view (no token) of the profile whose custom id is ``custom_id``.
+
+        Raises:
+            NotFoundError: no profile has that custom id.
+        """
+        answer = self.http().request("GET", self._custom_url(custom_id))
+        return _profile_from(answer, "GET")
 
 
 def _usable(config: dict[str, Any]) -> bool:

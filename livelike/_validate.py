@@ -235,3 +235,67 @@ def scrub(text: str, tokens: TokenRecord | Iterable[str | None]) -> str:
     if isinstance(tokens, TokenRecord):
         tokens = tokens.tokens()
     return hide(text, *(t for t in tokens if t and len(t) >= 8), mask="[token]")
+
+
+CUSTOM_ID_MAX = 255
+
+
+def custom_id(value: Any, *, name: str = "custom_id") -> str:
+    """Return ``value`` if it can be a custom profile id (1 to 255 printable
+    characters, no spaces or ``/``)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    if not 1 <= len(value) <= CUSTOM_ID_MAX:
+        raise InvalidArgumentError(f"{name} must be 1 to {CUSTOM_ID_MAX} characters long")
+    if not value.isprintable() or any(c.isspace() or c == "/" for c in value):
+        raise InvalidArgumentError(
+            f"{name} {value!r} cannot be a custom id: no spaces, '/' or unprintable characters"
+        )
+    return value
+
+
+def client_secret(value: Any, *, name: str = "client_secret") -> str:
+    """Return ``value`` if it can be a client secret (the value is never echoed)."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
+    if not value or not value.isprintable():
+        raise InvalidArgumentError(f"{name} must be a non-empty printable string")
+    return value
+
+
+def seconds(value: Any, *, name: str) -> float:
+    """Return ``value`` as a positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidArgumentError(f"{name} must be a positive number of seconds")
+    return float(value)
+
+
+def flag(value: str | None, *, name: str) -> bool:
+    """An on/off environment setting: unset, ``""`` or ``0`` is off, ``1`` is on."""
+    if value is None or value.strip() in ("", "0"):
+        return False
+    if value.strip() == "1":
+        return True
+    raise InvalidArgumentError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def attributes(value: Any) -> dict[str, str]:
+    """Return ``value`` as a dict if it maps non-blank string keys to string values."""
+    from collections.abc import Mapping
+
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(
+            f"attributes must be a mapping of strings to strings, not {_type_name(value)}"
+        )
+    clean: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise InvalidArgumentError(f"attribute keys must be non-blank strings, not {key!r}")
+        if not isinstance(item, str):
+            raise InvalidArgumentError(
+                f"attribute {key!r} must have a string value, not {_type_name(item)}"
+            )
+        if any(ord(c) < 32 and c not in "\t\n\r" for c in key + item):
+            raise InvalidArgumentError(f"attribute {key!r} contains control characters")
+        clean[key] = item
+    return clean

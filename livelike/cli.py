@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _client_options(accept)
     _json_option(accept)
+    adopt = token_commands.add_parser(
+        "adopt", help="make a visitor's saved profile the signed-up user's (nothing billed)"
+    )
+    _client_options(adopt)
+    adopt.add_argument("from_subject", metavar="FROM", help="the visitor's (session) subject")
+    adopt.add_argument("to_subject", metavar="TO", help="the signed-up user's subject")
+    _json_option(adopt)
     history = token_commands.add_parser(
         "history", help="profiles created (audit log) and tokens replaced; never shows tokens"
     )
@@ -237,6 +244,26 @@ def _accept_lost(args: argparse.Namespace) -> None:
         print(f"no create in doubt for subject {args.subject!r}")
 
 
+def _adopt(args: argparse.Namespace) -> None:
+    with _client(args) as client:
+        result = client.adopt(args.from_subject, args.to_subject)
+    if args.json:
+        emit(
+            {
+                "from": args.from_subject,
+                "to": args.to_subject,
+                "kept": result.kept,
+                "profile_id": result.profile_id,
+                "other_profile_id": result.other_profile_id,
+            }
+        )
+    else:
+        print(
+            f"subject {args.to_subject!r} now holds profile {result.profile_id} "
+            f"(the {result.kept}'s); subject {args.from_subject!r} holds none"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
         with _client(args) as client:
@@ -273,6 +300,8 @@ def _run(args: argparse.Namespace) -> int:
         _history(args)
     elif args.command == "token" and args.token_command == "accept-lost":
         _accept_lost(args)
+    elif args.command == "token" and args.token_command == "adopt":
+        _adopt(args)
     elif args.command == "token":
         _forget(args)
     return 0

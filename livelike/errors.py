@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = [
     "APIError",
     "BadRequestError",
+    "ClientTokenRejectedError",
     "CreateInDoubtError",
+    "CustomIdTakenError",
     "InvalidAccessTokenError",
     "InvalidArgumentError",
     "LiveLikeError",
@@ -223,3 +225,35 @@ class RateLimitedError(APIError):
 
 class ServiceError(APIError):
     """The service failed (HTTP 5xx). Nothing is assumed about saved tokens."""
+
+
+class CustomIdTakenError(LiveLikeError):
+    """A profile with this custom id exists, and its access token is not saved here.
+
+    Raised by ``init`` with ``custom_ids=True`` when the service answers 409
+    to the create: the profile was made earlier (perhaps by a create whose
+    answer was lost, or by another host). livelike never creates a second
+    one. Recover with the application's client secret
+    (``LiveLike(client_id, client_secret=...)``, servers only), or import the
+    profile's token with ``init(access_token=..., subject=...)``.
+
+    Attributes:
+        custom_id: the custom id (the ``init`` subject).
+        profile: the existing profile's public view (id, nickname; no token),
+            or None when it could not be looked up.
+    """
+
+    def __init__(self, message: str, *, custom_id: str, profile: Profile | None) -> None:
+        super().__init__(message)
+        self.custom_id = custom_id
+        self.profile = profile
+
+
+class ClientTokenRejectedError(InvalidAccessTokenError):
+    """The service rejected an access token livelike signed with the client secret.
+
+    Likely causes: a wrong client secret, a clock off by more than the
+    service allows (``iat`` in the future, or ``exp`` already past), or an
+    application that accepts no client-generated tokens. livelike never falls
+    back to creating an anonymous profile.
+    """

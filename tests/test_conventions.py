@@ -314,6 +314,8 @@ ERRORS: list[tuple[errors.LiveLikeError, dict[str, Any]]] = [
         {"field_errors": {"nickname": ["too long"]}},
     ),
     (errors.RateLimitedError(retry_after=2.5, **{**API, "status": 429}), {"retry_after": 2.5}),
+    (errors.ClientTokenRejectedError(**{**API, "status": 403}), {"status": 403}),
+    (errors.CustomIdTakenError("taken", custom_id="u-1", profile=None), {"custom_id": "u-1"}),
 ]
 
 

@@ -126,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, response: Response) -> None:
         # A fault's text body stands for a page that is not the API's answer (a CDN's or a
-        # firewall's HTML page; "" for an empty answer).
+        # firewall's HTML page; "" for an empty answer); ``None`` sends no body at all.
         raw = isinstance(response.body, str)
         if response.body is None:
             payload = b""
@@ -135,10 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(response.body).encode("utf-8")
         self.send_response(response.status)
-        if raw:
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-        elif response.body is not None:
-            self.send_header("Content-Type", "application/json")
+        if response.body is not None:
+            content_type = "text/html; charset=utf-8" if raw else "application/json"
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Request-Id", self._request_id)
         for name, value in response.headers.items():

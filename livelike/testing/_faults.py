@@ -13,6 +13,7 @@ import builtins
 import errno
 import io
 import os
+import pathlib
 import socket
 import threading
 from typing import Any
@@ -76,6 +77,12 @@ class Unreachable:
             (os, "listdir"),
         ):
             self._patch(owner, name, deny(name))
+        # Python 3.10's pathlib reads through an accessor that captured io.open and
+        # os.scandir when it was imported: patch its copies too.
+        accessor = getattr(pathlib, "_NormalAccessor", None)
+        for name in ("open", "scandir", "listdir"):
+            if accessor is not None and hasattr(accessor, name):
+                self._patch(accessor, name, staticmethod(deny(name)))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
