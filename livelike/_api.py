@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
-from livelike._chain import StorageSpec
 from livelike._client import DEFAULT_TIMEOUT, LiveLike
 from livelike._profile import Profile
 from livelike._resolver import OnInvalidToken
+from livelike._selection import StorageSpec
 from livelike.errors import NotInitializedError
 
 if TYPE_CHECKING:

@@ -1,10 +1,7 @@
-"""The storage chain: which backends a client consults, in what order, and where it saves.
+"""The storage chain: the only code that talks to storage backends.
 
-Order: ``env``, ``keyring``, ``file``, then third-party backends by their
-declared priority (highest first); backends that are not viable on this
-machine (their probe failed) are left out, and so are those that join only
-when chosen (``in_default_chain()`` is False: ``memory``, an unconfigured
-database). A save goes to the first writable backend of the chain (the primary).
+Which backends a chain holds, and in what order, is :mod:`livelike._selection`'s
+concern. A save goes to the first writable backend of the chain (the primary).
 
 Lazy probing (the default chain only; a chosen one is probed when built):
 a backend's probe (and the heavy imports it makes, such as ``keyring``) runs
@@ -25,17 +22,12 @@ full walk would return that superseded token, the fast path the latest one.
 In every other state the two agree: a read-only backend (``env``, set from
 outside) still wins as before, and a miss in the noted backend (an intent
 elsewhere, a token moved aside) takes the full walk.
-
-Choice, most specific first: ``storage=`` on the client, then the
-``LIVELIKE_STORAGE`` variable (comma-separated names), then ``storage`` in the
-config file (see :mod:`livelike._config`), then the default order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -43,33 +35,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 
-from livelike import _breadcrumbs, _config, _recent
+from livelike import _breadcrumbs, _recent
 from livelike import _validate as check
-from livelike.errors import InvalidArgumentError, StorageError
+from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
 
 if TYPE_CHECKING:
-    from livelike._plugins import Registry
+    pass
 
 logger = logging.getLogger("livelike")
-
-STORAGE_VARIABLE = "LIVELIKE_STORAGE"
-
-StorageSpec = str | StorageBackend | Sequence[str | StorageBackend] | None
-
-
-def _joins(backend: StorageBackend) -> bool:
-    try:
-        return bool(backend.in_default_chain())
-    except Exception as exc:
-        logger.warning("storage backend %r failed in in_default_chain: %s", backend.name, exc)
-        return False
-
-
-def default_order(backends: dict[str, StorageBackend]) -> list[StorageBackend]:
-    """Every backend that may join the default chain, highest priority first (viable or not)."""
-    ordered = sorted(backends.values(), key=lambda b: (-b.priority, b.name))
-    return [b for b in ordered if _joins(b)]
 
 
 @attrs.frozen
@@ -442,56 +416,3 @@ def _why_not_consulted(chain: StorageChain, name: str) -> str:
     if not viability.viable:
         return f"it is not usable here: {viability.reason}"
     return "it was not chosen this time"
-
-
-def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:
-    """Turn ``storage=``, ``LIVELIKE_STORAGE`` or the config file into a chain.
-
-    Raises:
-        InvalidArgumentError: a name is unknown, or the spec has the wrong type.
-        StorageError: a backend named explicitly is not viable on this machine.
-    """
-    backends = registry.backends
-    source = "storage"
-    if spec is None:
-        env = os.environ.get(STORAGE_VARIABLE, "").strip()
-        setting = (env, STORAGE_VARIABLE) if env else _config.storage_setting()
-        if setting is None:
-            return StorageChain(
-                default_order(backends), usable=lambda b: registry.viability(b, again=True).viable
-            )
-        spec, source = setting
-    items: Sequence[str | StorageBackend]
-    if isinstance(spec, str):
-        items = [part.strip() for part in spec.split(",") if part.strip()]
-    elif isinstance(spec, StorageBackend):
-        items = [spec]
-    elif isinstance(spec, Sequence):
-        items = spec
-    else:
-        raise InvalidArgumentError(
-            f"storage must be a backend name, a StorageBackend or a list of them, "
-            f"not {type(spec).__name__}"
-        )
-    chosen: list[StorageBackend] = []
-    for item in items:
-        if isinstance(item, StorageBackend):
-            chosen.append(item)
-        elif isinstance(item, str) and item in backends:
-            backend = backends[item]
-            viability = registry.viability(backend)
-            if not viability.viable:
-                raise StorageError(
-                    f"storage backend {item!r} (from {source}) is not usable on this "
-                    f"machine: {viability.reason}",
-                    backend=item,
-                )
-            chosen.append(backend)
-        else:
-            known = ", ".join(sorted(backends)) or "none"
-            raise InvalidArgumentError(
-                f"unknown storage backend {item!r} (from {source}); available: {known}"
-            )
-    if not chosen:
-        raise InvalidArgumentError(f"{source} names no storage backend")
-    return StorageChain(tuple(chosen), explicit=True)

@@ -62,7 +62,7 @@ def _registry() -> Any:
 
 
 def _effective_chain(args: argparse.Namespace) -> Any:
-    from livelike._chain import resolve
+    from livelike._selection import resolve
 
     return resolve(getattr(args, "storage", None), _registry())
 
@@ -70,7 +70,7 @@ def _effective_chain(args: argparse.Namespace) -> Any:
 def backend_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
     """One row per backend found (order, abilities, viability, lock scope...), and the
     error that kept the chosen chain from being built, if any."""
-    from livelike._chain import default_order
+    from livelike._selection import default_order
 
     registry = _registry()
     try:
@@ -233,7 +233,7 @@ def token_migrate(args: argparse.Namespace) -> int:
         why = viability.reason or "it is read-only or keeps nothing after exit"
         raise StorageError(f"cannot migrate into {args.to!r}: {why}", backend=args.to)
     chain = _effective_chain(args)
-    from livelike._chain import resolve
+    from livelike._selection import resolve
 
     if target not in resolve(None, registry).backends:
         print(

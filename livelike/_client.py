@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from livelike import _validate as check
 from livelike import errors
 from livelike._appconfig import DEFAULT_TTL as DEFAULT_CONFIG_TTL
-from livelike._chain import StorageChain, StorageSpec, resolve
+from livelike._chain import StorageChain
 from livelike._profile import Profile
 from livelike._profile_calls import ProfileCalls
 from livelike._resolver import OnInvalidToken, Resolver
+from livelike._selection import StorageSpec, resolve
 from livelike._service import ProfileService
 from livelike.storage import StorageKey, TokenRecord, utcnow
 

@@ -10,7 +10,7 @@ import pytest
 
 import livelike
 from livelike import _plugins, errors
-from livelike._chain import default_order
+from livelike._selection import default_order
 from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
 from tests.conftest import CLIENT_ID, LockedBackend, MakeClient, created, run_python
@@ -172,7 +172,7 @@ def test_third_party_plugin_is_discovered_and_used(
 
 def test_third_party_backends_follow_the_builtins(site: Path, tmp_path: Path) -> None:
     code = (
-        "from livelike import _plugins; from livelike._chain import default_order;"
+        "from livelike import _plugins; from livelike._selection import default_order;"
         "r = _plugins.registry(); print([b.name for b in default_order(r.backends)]);"
         "print(sorted(f.plugin for f in r.failures))"
     )

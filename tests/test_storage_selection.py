@@ -10,7 +10,7 @@ import pytest
 
 import livelike
 from livelike import _plugins, errors
-from livelike._chain import resolve
+from livelike._selection import resolve
 from livelike.backends.file import FileBackend
 from livelike.backends.memory import MemoryBackend
 from livelike.cli import main
