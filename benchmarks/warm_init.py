@@ -12,6 +12,9 @@ Against the bundled emulator, in one run, it times whole processes, alternating:
 - livelike: ``livelike.init(client_id)`` with the token saved (warm: config cache fresh);
 - limit: the physical limit: Python start-up, ``import requests``, one GET
   with the token read from a JSON file;
+- floor: the limit plus importing the libraries issue 14 keeps on the warm path
+  (attrs, pluggy, platformdirs): the least a warm validated ``init`` can cost
+  before any of livelike's own code runs;
 - service: one validated ``init`` then 50 ``init(subject, max_age=600)``
   (its requests are counted: the 50 should make none);
 
@@ -22,6 +25,13 @@ be; before issue 14 the keyring plugin's probe imported ``keyring``, about
 
 It prints the median wall time of each, the ratios livelike/naive, the peak
 memory (max RSS) of each process, and the requests each made per init.
+
+Bytecode: pip compiles an installed wheel's modules to ``.pyc`` files, so a
+user's process never compiles livelike from source. An editable checkout run
+with ``PYTHONDONTWRITEBYTECODE`` set would compile every livelike module at
+every start (about 20 ms here) while ``requests`` loads from its ``.pyc``
+files: the script compiles livelike's packages first and unsets that variable
+for its processes, so both sides load bytecode as installed code does.
 """
 
 from __future__ import annotations
@@ -54,6 +64,17 @@ assert profile["id"]
 
 LIMIT = """
 import json, sys
+import requests
+token = json.load(open(sys.argv[1]))["access_token"]
+profile = requests.get(
+    sys.argv[2], headers={"Authorization": f"Bearer {token}"}, timeout=10
+).json()
+assert profile["id"]
+"""
+
+FLOOR = """
+import json, sys
+import attrs, platformdirs, pluggy
 import requests
 token = json.load(open(sys.argv[1]))["access_token"]
 profile = requests.get(
@@ -102,7 +123,11 @@ def measure(latency: float, runs: int) -> dict[str, tuple[float, int, int]]:
         Emulator(client_ids=[CLIENT_ID], latency=latency) as emulator,
     ):
         home = Path(tmp) / "home"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVELIKE_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("LIVELIKE_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env |= {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
         # A cold init saves the token (and warms the config cache); the naive script
         # gets the same token in its own JSON file.
@@ -121,6 +146,7 @@ def measure(latency: float, runs: int) -> dict[str, tuple[float, int, int]]:
         commands = {
             "naive": [sys.executable, "-c", NAIVE, str(token_file), emulator.url, CLIENT_ID],
             "limit": [sys.executable, "-c", LIMIT, str(token_file), profile_url],
+            "floor": [sys.executable, "-c", FLOOR, str(token_file), profile_url],
             "livelike": validated,
             "no plugins": ["env", "LIVELIKE_LOAD_PLUGINS=", *validated],
             "service": [sys.executable, "-c", SERVICE, CLIENT_ID],
@@ -144,11 +170,28 @@ def measure(latency: float, runs: int) -> dict[str, tuple[float, int, int]]:
     }
 
 
+def compile_livelike() -> list[str]:
+    """Byte-compile the installed livelike packages, as ``pip install`` of a wheel does."""
+    import importlib
+
+    folders: list[str] = []
+    for name in ("livelike", "livelike_keyring", "livelike_sql"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        folders.extend(module.__path__)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *folders], env=env, check=True)
+    return folders
+
+
 def main() -> None:
     """Measure at 0 and 30 ms and print the issue's table, today's figure beside the new one."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=11)
     options = parser.parse_args()
+    print("byte-compiled:", ", ".join(compile_livelike()))
     results = {latency: measure(latency, options.runs) for latency in (0.0, 0.03)}
     print(f"runs: {options.runs} alternating fresh processes per figure; load: {os.getloadavg()}")
     for latency, figures in results.items():
@@ -178,6 +221,21 @@ def main() -> None:
     print("\n| measure | today | now | goal |\n|---|---|---|---|")
     for name, (label, now) in rows.items():
         print(f"| {label} | {TODAY[name]} | {now} | {GOAL[name]} |")
+    print("\nFloors (what no client with these dependencies can beat):")
+    print(
+        "- the kept libraries (attrs, pluggy, platformdirs) + one GET / the physical limit:"
+        f" {zero['floor'][0] / zero['limit'][0]:.2f}"
+    )
+    print(
+        "- 30 ms away: the physical limit (one request) / the naive script (two):"
+        f" {far['limit'][0] / far['naive'][0]:.2f}"
+    )
+    print(
+        "- 30 ms away: the kept libraries + one GET / the naive script:"
+        f" {far['floor'][0] / far['naive'][0]:.2f}"
+    )
+    own = (zero["livelike"][0] - zero["floor"][0]) * 1000
+    print(f"- livelike's own code on a warm validated init (livelike - floor): {own:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ list of entry-point names, or empty for none (as llm does).
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 import os
@@ -175,6 +174,8 @@ def _check_pending(registry: Registry) -> None:
         for impl in hook.get_hookimpls():
             if impl.optionalhook:
                 continue
+            import difflib  # only a misspelled hook needs it
+
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             error = f"implements unknown hook {name!r}{hint}; it is never called"

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from livelike.emulator import Emulator
@@ -10,6 +14,13 @@ from tests.conftest import CLIENT_ID, run_python
 from tests.test_plugins import install_fake_distribution
 
 HEAVY = ("requests", "urllib3", "keyring", "sqlalchemy", "importlib.metadata")
+LATE_PLUGIN = (
+    "import livelike\n"
+    "from livelike.backends.memory import MemoryBackend\n"
+    "class Late(MemoryBackend):\n    name = 'late'\n"
+    "@livelike.hookimpl\n"
+    "def livelike_register_storage(register):\n    register(Late())\n"
+)
 REPORT = "import sys, json; print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))"
 
 
@@ -55,15 +66,77 @@ def test_entry_point_cache_sees_a_newly_installed_plugin(tmp_path: Path, home: P
     install_fake_distribution(
         site,
         "livelike_late",
-        {
-            "livelike_late": (
-                "import livelike\n"
-                "from livelike.backends.memory import MemoryBackend\n"
-                "class Late(MemoryBackend):\n    name = 'late'\n"
-                "@livelike.hookimpl\n"
-                "def livelike_register_storage(register):\n    register(Late())\n"
-            )
-        },
+        {"livelike_late": LATE_PLUGIN},
         "[livelike]\nlate = livelike_late\n",
     )
     assert run_python(code, env).stdout.split("\n")[0] == "['env', 'file', 'late', 'memory']"
+
+
+def run_script(folder: Path, env: dict[str, str | None]) -> list[str]:
+    """Run a script saved in ``folder``, from ``folder``; return the backends and the
+    heavy modules it loaded, printed on its last two lines."""
+    script = folder / "start.py"
+    script.write_text(
+        "from livelike import _plugins\nprint(sorted(_plugins.registry().backends))\n"
+        + REPORT.format(heavy=HEAVY)
+        + "\n"
+    )
+    merged = {**os.environ, **env}
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=folder,
+        env={k: v for k, v in merged.items() if v is not None},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-2:]
+
+
+def test_entry_point_cache_survives_new_files_and_scripts_in_other_folders(
+    tmp_path: Path, home: Path
+) -> None:
+    site, first, second = tmp_path / "site", tmp_path / "first", tmp_path / "second"
+    for folder in (site, first, second):
+        folder.mkdir()
+    install_fake_distribution(
+        site,
+        "livelike_late",
+        {"livelike_late": LATE_PLUGIN},
+        "[livelike]\nlate = livelike_late\n",
+    )
+    env: dict[str, str | None] = {
+        "PYTHONPATH": str(site),
+        "LIVELIKE_HOME": str(home),
+        "LIVELIKE_LOAD_PLUGINS": "late",
+    }
+    assert run_script(first, env)[0] == "['env', 'file', 'late', 'memory']"  # scans, saves
+    (first / "server.log").write_text("a new file in the script's folder\n")
+    backends, loaded = run_script(first, env)
+    assert backends == "['env', 'file', 'late', 'memory']"
+    assert "importlib.metadata" not in loaded  # the cache answered
+    backends, loaded = run_script(second, env)  # another script folder on sys.path
+    assert backends == "['env', 'file', 'late', 'memory']"
+    assert "importlib.metadata" not in loaded
+
+
+def test_entry_point_cache_sees_a_removed_plugin(tmp_path: Path, home: Path) -> None:
+    site, scripts = tmp_path / "site", tmp_path / "scripts"
+    site.mkdir()
+    scripts.mkdir()
+    install_fake_distribution(
+        site,
+        "livelike_late",
+        {"livelike_late": LATE_PLUGIN},
+        "[livelike]\nlate = livelike_late\n",
+    )
+    env: dict[str, str | None] = {
+        "PYTHONPATH": str(site),
+        "LIVELIKE_HOME": str(home),
+        "LIVELIKE_LOAD_PLUGINS": "late",
+    }
+    assert run_script(scripts, env)[0] == "['env', 'file', 'late', 'memory']"
+    shutil.rmtree(site / "livelike_late-1.0.dist-info")  # uninstalled; its module stays
+    assert run_script(scripts, env)[0] == "['env', 'file', 'memory']"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -204,6 +203,8 @@ class KeyringBackend(StorageBackend):
         Raises:
             StorageError: the keyring failed, did not answer in time or is not usable.
         """
+        import secrets  # only forgetting needs it: not imported at start-up
+
         service = self.service
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         aside = f"forgotten-{key.digest}-{stamp}-{secrets.token_hex(3)}"

@@ -11,7 +11,6 @@ been given up on and are still running, further calls fail at once.
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
@@ -59,6 +58,8 @@ def call_with_timeout(function: Callable[[], T], *, timeout: float, what: str, b
             "returned yet)",
             backend=backend,
         )
+    import concurrent.futures  # imported at the first keyring call, not at start-up
+
     future: concurrent.futures.Future[T] = concurrent.futures.Future()
     state = {"finished": False, "abandoned": False}
 
