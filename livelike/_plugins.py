@@ -92,7 +92,7 @@ class Registry:
     def distribution(self, backend_name: str) -> tuple[str, str]:
         """(distribution name, version) that ships a backend."""
         owner = self.owners.get(backend_name, "")
-        return self.distributions.get(owner, ("livelike", __version__))
+        return self.distributions.get(owner, ("livelike-sdk", __version__))
 
     def viability(self, backend: StorageBackend, *, again: bool = False) -> Viability:
         """Probe ``backend`` once per process (see :meth:`StorageBackend.probe`).

@@ -109,7 +109,7 @@ def test_backends_command_shows_order_status_and_reasons(
     assert rows["vault"]["order"] is None
     assert rows["vault"]["status"] == "not viable: no vault daemon on this machine"
     assert rows["memory"]["status"] == "available, only when chosen"
-    assert rows["file"]["distribution"] == "livelike"
+    assert rows["file"]["distribution"] == "livelike-sdk"  # what pip installs
     assert all(row["probe_ms"] >= 0 for row in rows.values())
     assert shown["failed_plugins"] == [{"plugin": "broken", "error": "ImportError: no frobnicate"}]
     assert main(["backends"]) == 0
