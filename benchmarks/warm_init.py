@@ -72,16 +72,8 @@ profile = requests.get(
 assert profile["id"]
 """
 
-FLOOR = """
-import json, sys
-import attrs, platformdirs, pluggy
-import requests
-token = json.load(open(sys.argv[1]))["access_token"]
-profile = requests.get(
-    sys.argv[2], headers={"Authorization": f"Bearer {token}"}, timeout=10
-).json()
-assert profile["id"]
-"""
+# The limit, plus the libraries issue 14 keeps on livelike's warm path.
+FLOOR = "import attrs, platformdirs, pluggy" + LIMIT
 
 LIVELIKE = """
 import sys

@@ -95,23 +95,24 @@ def run_script(folder: Path, env: dict[str, str | None]) -> list[str]:
     return result.stdout.splitlines()[-2:]
 
 
+def site_with_late_plugin(tmp_path: Path, home: Path) -> dict[str, str | None]:
+    """A ``tmp_path/site`` folder with the ``late`` plugin installed, and the environment
+    that puts it on ``sys.path`` and loads it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    install_fake_distribution(
+        site, "livelike_late", {"livelike_late": LATE_PLUGIN}, "[livelike]\nlate = livelike_late\n"
+    )
+    return {"PYTHONPATH": str(site), "LIVELIKE_HOME": str(home), "LIVELIKE_LOAD_PLUGINS": "late"}
+
+
 def test_entry_point_cache_survives_new_files_and_scripts_in_other_folders(
     tmp_path: Path, home: Path
 ) -> None:
-    site, first, second = tmp_path / "site", tmp_path / "first", tmp_path / "second"
-    for folder in (site, first, second):
-        folder.mkdir()
-    install_fake_distribution(
-        site,
-        "livelike_late",
-        {"livelike_late": LATE_PLUGIN},
-        "[livelike]\nlate = livelike_late\n",
-    )
-    env: dict[str, str | None] = {
-        "PYTHONPATH": str(site),
-        "LIVELIKE_HOME": str(home),
-        "LIVELIKE_LOAD_PLUGINS": "late",
-    }
+    env = site_with_late_plugin(tmp_path, home)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
     assert run_script(first, env)[0] == "['env', 'file', 'late', 'memory']"  # scans, saves
     (first / "server.log").write_text("a new file in the script's folder\n")
     backends, loaded = run_script(first, env)
@@ -123,20 +124,11 @@ def test_entry_point_cache_survives_new_files_and_scripts_in_other_folders(
 
 
 def test_entry_point_cache_sees_a_removed_plugin(tmp_path: Path, home: Path) -> None:
-    site, scripts = tmp_path / "site", tmp_path / "scripts"
-    site.mkdir()
+    env = site_with_late_plugin(tmp_path, home)
+    scripts = tmp_path / "scripts"
     scripts.mkdir()
-    install_fake_distribution(
-        site,
-        "livelike_late",
-        {"livelike_late": LATE_PLUGIN},
-        "[livelike]\nlate = livelike_late\n",
-    )
-    env: dict[str, str | None] = {
-        "PYTHONPATH": str(site),
-        "LIVELIKE_HOME": str(home),
-        "LIVELIKE_LOAD_PLUGINS": "late",
-    }
     assert run_script(scripts, env)[0] == "['env', 'file', 'late', 'memory']"
-    shutil.rmtree(site / "livelike_late-1.0.dist-info")  # uninstalled; its module stays
+    shutil.rmtree(
+        tmp_path / "site" / "livelike_late-1.0.dist-info"
+    )  # uninstalled; its module stays
     assert run_script(scripts, env)[0] == "['env', 'file', 'memory']"
