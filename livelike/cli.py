@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     adopt.add_argument("to_subject", metavar="TO", help="the signed-up user's subject")
     _json_option(adopt)
     history = token_commands.add_parser(
-        "history", help="profiles created (audit log) and tokens replaced; never shows tokens"
+        "history",
+        help="profiles created and other audit log events, tokens replaced; never shows tokens",
     )
     _client_options(history)
     history.set_defaults(subject=None)
@@ -176,15 +177,25 @@ def _saved_profile(client: Any, subject: str) -> Any:
         raise NoSavedProfileError(text) from None
 
 
+def _print_event(e: dict[str, Any]) -> None:
+    print(
+        f"  {e.get('time')}  {e.get('event', 'created')}  {e.get('profile_id') or '-'}  "
+        f"client {e.get('client_id')} "
+        f"subject {e.get('subject')!r}  {e.get('reason')}"
+    )
+
+
 def _history(args: argparse.Namespace) -> None:
     from livelike import _audit
 
-    created = [
+    events = [
         e
-        for e in _audit.entries()
+        for e in _audit.entries(every=True)
         if (not args.client_id or e.get("client_id") == args.client_id)
         and (args.subject is None or e.get("subject") == args.subject)
     ]
+    created = [e for e in events if e.get("event", "created") in _audit.CREATE_EVENTS]
+    others = [e for e in events if e.get("event", "created") not in _audit.CREATE_EVENTS]
     subject = args.subject or "default"
     replaced: list[dict[str, Any]] = []
     if args.client_id:
@@ -200,18 +211,18 @@ def _history(args: argparse.Namespace) -> None:
                 }
             )
     if args.json:
-        emit({"created": created, "replaced": replaced})
+        emit({"created": created, "events": events, "replaced": replaced})
         return
     if not created:
         print(f"no profiles created (audit log {_audit.audit_path()})")
     else:
         print(f"profiles created ({_audit.audit_path()}):")
     for e in created:
-        print(
-            f"  {e.get('time')}  {e.get('event', 'created')}  {e.get('profile_id') or '-'}  "
-            f"client {e.get('client_id')} "
-            f"subject {e.get('subject')!r}  {e.get('reason')}"
-        )
+        _print_event(e)
+    if others:
+        print("other events (adoptions, deletions, in-doubt creates settled):")
+    for e in others:
+        _print_event(e)
     if args.client_id:
         if not replaced:
             print(f"no tokens replaced for subject {subject!r}")

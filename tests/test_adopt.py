@@ -135,3 +135,25 @@ def test_the_cli_adopts(
     assert main(args) == 1  # nothing left to adopt
     assert "nothing to adopt" in capsys.readouterr().out
     assert created(emulator) == 1
+
+
+def test_token_history_shows_adoptions_and_deletions(
+    emulator: Emulator, make_client: MakeClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from livelike.cli import main
+
+    client = make_client()
+    client.init(subject="session-h")
+    kept = client.adopt("session-h", "user-h")
+    assert kept.profile_id is not None
+    client.delete_profile(kept.profile_id)
+    history = ["token", "history", "--client-id", "test-client"]
+    assert main(history) == 0
+    out = capsys.readouterr().out
+    assert out.count(" adopted ") == 2  # one line for each key
+    assert "profile deleted" in out
+    assert main([*history, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [e.get("event", "created") for e in answer["created"]] == ["created"]
+    assert [e["event"] for e in answer["events"][1:]] == ["adopted", "adopted", "profile deleted"]
+    assert created(emulator) == 1

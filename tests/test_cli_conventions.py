@@ -101,7 +101,7 @@ def test_every_command_prints_versioned_json(env: Emulator, capsys: Captured) ->
         ("profile", "update", "--nickname", "Ada", "--json"): {"id", "nickname"},
         ("backends", "--json"): {"backends", "failed_plugins", "filtered_plugins"},
         ("token", "list", "--json"): {"tokens"},
-        ("token", "history", "--json"): {"created", "replaced"},
+        ("token", "history", "--json"): {"created", "events", "replaced"},
         ("doctor", "--json"): {"livelike_sdk", "backends", "folders", "api", "problems"},
         ("token", "migrate", "--to", "file", "--json"): {"target", "results"},
         ("token", "forget", "--json"): {"subject", "forgotten_in"},
