@@ -91,12 +91,16 @@ def test_an_earlier_read_only_token_still_wins_over_the_noted_backend(
     assert make_client().init().id == other.id
 
 
+# What a warm init must not import: keyring itself, and what the plugins and livelike
+# need only when a keyring call, a forget or a misspelt hook happens.
+NOT_ON_THE_WARM_PATH = ("keyring", "concurrent.futures", "secrets", "difflib")
 WARM = (
-    "import sys, livelike; p = livelike.init({client!r}); print(p.source, 'keyring' in sys.modules)"
+    "import sys, livelike; p = livelike.init({client!r}); "
+    f"print(p.source, *[m for m in {NOT_ON_THE_WARM_PATH!r} if m in sys.modules])"
 )
 
 
-def test_a_warm_init_with_the_keyring_plugin_installed_never_imports_keyring(
+def test_a_warm_init_with_the_keyring_plugin_installed_never_imports_keyring_or_its_helpers(
     emulator: Emulator, home: Path
 ) -> None:
     env = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
@@ -104,5 +108,5 @@ def test_a_warm_init_with_the_keyring_plugin_installed_never_imports_keyring(
     assert cold.returncode == 0, cold.stderr
     warm = run_python(WARM.format(client=CLIENT_ID), {**env, "LIVELIKE_LOAD_PLUGINS": None})
     assert warm.returncode == 0, warm.stderr
-    assert warm.stdout.split() == ["saved", "False"]
+    assert warm.stdout.split() == ["saved"]
     assert created(emulator) == 1
