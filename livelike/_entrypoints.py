@@ -1,16 +1,18 @@
 """Entry-point discovery, cached on disk so a warm start skips ``importlib.metadata``.
 
-Scanning every installed distribution costs tens of milliseconds on each
-start. The result is cached in ``entry-points.json`` in the user cache folder
-(``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set). The cache holds
-for the same interpreter while the distributions on ``sys.path`` are the
-same: for each ``sys.path`` folder, the names and modification times of its
-``*.dist-info`` and ``*.egg-info`` entries (installing, upgrading, reinstalling
-or removing a distribution changes them). Folders that hold no distribution
-do not count, so a script's own folder, the working folder, or a new file in
-either leaves the cache valid. A folder whose own modification time is the one
-recorded is not listed again. Set ``LIVELIKE_NO_PLUGIN_CACHE=1`` to always
-scan. A cache that cannot be read or written is ignored.
+Scanning every installed distribution costs milliseconds on each start. The
+result is cached in ``entry-points.json`` in the user cache folder
+(``$LIVELIKE_HOME/cache/`` when ``LIVELIKE_HOME`` is set). The cache holds for
+the same interpreter while the distributions on ``sys.path`` are the same: for
+each ``sys.path`` folder, the names and modification times of the entries
+where ``importlib.metadata`` finds distributions (``*.dist-info``,
+``*.egg-info``, and ``EGG-INFO`` in an ``.egg`` folder). Installing,
+upgrading, reinstalling or removing a distribution changes them. Folders that
+hold no distribution do not count, so a script's own folder, the working
+folder, or a new file in either leaves the cache valid. A folder whose own
+modification time is the one recorded is not listed again. Set
+``LIVELIKE_NO_PLUGIN_CACHE=1`` to always scan. A cache that cannot be read or
+written is ignored.
 """
 
 from __future__ import annotations
@@ -52,10 +54,12 @@ def _distributions_in(entry: str, mtime: int, known: Any) -> dict[str, int]:
     if reusable and known[0] == mtime:
         return dict(known[1])
     found: dict[str, int] = {}
+    in_egg = entry.lower().endswith(".egg")  # an egg folder keeps its metadata in EGG-INFO
     try:
         with os.scandir(entry or ".") as listing:
             for item in listing:
-                if item.name.endswith(_INFO_SUFFIXES):
+                name = item.name.lower()
+                if name.endswith(_INFO_SUFFIXES) or (in_egg and name == "egg-info"):
                     found[item.name] = item.stat().st_mtime_ns
     except NotADirectoryError:  # a zip file on sys.path: its own time stands for it
         found[""] = mtime

@@ -132,3 +132,18 @@ def test_entry_point_cache_sees_a_removed_plugin(tmp_path: Path, home: Path) -> 
         tmp_path / "site" / "livelike_late-1.0.dist-info"
     )  # uninstalled; its module stays
     assert run_script(scripts, env)[0] == "['env', 'file', 'memory']"
+
+
+def test_entry_point_cache_sees_a_plugin_in_an_egg_folder(tmp_path: Path, home: Path) -> None:
+    env = site_with_late_plugin(tmp_path, home)
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    assert run_script(scripts, env)[0] == "['env', 'file', 'late', 'memory']"
+    egg = tmp_path / "livelike_eggy-1.0-py3.egg"  # an old-style egg: metadata in EGG-INFO
+    (egg / "EGG-INFO").mkdir(parents=True)
+    (egg / "EGG-INFO" / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: livelike-eggy\n")
+    (egg / "EGG-INFO" / "entry_points.txt").write_text("[livelike]\neggy = livelike_eggy\n")
+    (egg / "livelike_eggy.py").write_text(LATE_PLUGIN.replace("'late'", "'eggy'"))
+    env = {**env, "PYTHONPATH": f"{env['PYTHONPATH']}{os.pathsep}{egg}"}
+    env["LIVELIKE_LOAD_PLUGINS"] = "late,eggy"
+    assert run_script(scripts, env)[0] == "['eggy', 'env', 'file', 'late', 'memory']"
