@@ -21,35 +21,26 @@ one thread: a nested hold of the same key takes nothing more.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections.abc import Iterator, Sequence
 
 from livelike import _locks
 from livelike.errors import InvalidArgumentError, StorageError
+from livelike.files import LOCK_TIMEOUT, FileLock, default_home, seconds_setting
 from livelike.storage import StorageBackend, StorageKey
 
 __all__ = ["LOCK_TIMEOUT", "hold"]
 
-LOCK_TIMEOUT = 60.0
-"""Seconds a caller waits for another process's host lock before ``StorageError``
-(``LIVELIKE_LOCK_TIMEOUT`` overrides)."""
 TIMEOUT_VARIABLE = "LIVELIKE_LOCK_TIMEOUT"
+"""Overrides :data:`LOCK_TIMEOUT`, the seconds a caller waits for another process's
+host lock before ``StorageError``."""
 
 
 def _timeout() -> float:
-    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return LOCK_TIMEOUT
     try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not (0 < seconds < float("inf")):
-        raise InvalidArgumentError(
-            f"{TIMEOUT_VARIABLE} must be a positive number of seconds, not {raw!r}"
-        )
-    return seconds
+        return seconds_setting(TIMEOUT_VARIABLE, LOCK_TIMEOUT)
+    except ValueError as exc:
+        raise InvalidArgumentError(str(exc)) from None
 
 
 _held = threading.local()
@@ -75,8 +66,6 @@ def hold(key: StorageKey, backends: Sequence[StorageBackend]) -> Iterator[None]:
     if key.digest in held:
         yield
         return
-    from livelike.backends.file import FileLock, default_home
-
     with _locks.held(key), contextlib.ExitStack() as stack:
         path = default_home() / "locks" / f"resolve-{key.digest}.lock"
         stack.enter_context(FileLock(path, timeout=_timeout(), backend="livelike", what=str(key)))

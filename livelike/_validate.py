@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from livelike.errors import InvalidArgumentError, StorageError
+from livelike.files import positive_seconds
 from livelike.storage import TokenRecord
 
 # Matched with fullmatch: "$" would also match before a trailing newline.
@@ -100,10 +101,7 @@ def custom_data(value: Any) -> str:
 def timeout(value: Any) -> tuple[float, float]:
     """Return ``(connect, read)`` seconds from a number or a pair of numbers."""
     pair = value if isinstance(value, tuple) else (value, value)
-    if len(pair) != 2 or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v > 0
-        for v in pair
-    ):
+    if len(pair) != 2 or not all(positive_seconds(v) for v in pair):
         raise InvalidArgumentError(
             "timeout must be a positive number of seconds (finite, not inf or nan) or a "
             "(connect, read) pair of them"

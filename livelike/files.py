@@ -8,7 +8,9 @@ The public toolkit livelike's own backends use and plugins may use too:
 - :func:`write_note`: the same for a small JSON note whose loss is harmless;
 - :class:`FileLock`: an OS file lock, reentrant in a thread, released if its holder dies;
 - :func:`path_failure`: the :class:`~livelike.errors.StorageError` for a failed file operation;
-- :func:`scrub`: text with secrets replaced, for messages and logs.
+- :func:`scrub`: text with secrets replaced, for messages and logs;
+- :func:`positive_seconds` and :func:`seconds_setting`: timeouts given as
+  arguments or in the environment.
 
 Example::
 
@@ -26,6 +28,7 @@ import contextlib
 import errno
 import json
 import logging
+import math
 import os
 import stat
 import sys
@@ -42,8 +45,10 @@ __all__ = [
     "FileLock",
     "default_home",
     "path_failure",
+    "positive_seconds",
     "private_dir",
     "scrub",
+    "seconds_setting",
     "write_atomically",
     "write_note",
 ]
@@ -131,6 +136,35 @@ def scrub(text: str, *secrets: str, mask: str = "***") -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, mask)
     return text
+
+
+def positive_seconds(value: object) -> bool:
+    """Whether ``value`` is a finite positive number of seconds (an int or a float, not a bool)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def seconds_setting(variable: str, default: float) -> float:
+    """The seconds in environment variable ``variable``; ``default`` when it is unset or blank.
+
+    Raises:
+        ValueError: the variable is not a finite positive number; the message names
+            the variable and its value, for the caller's own error.
+    """
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not positive_seconds(value):
+        raise ValueError(f"{variable} must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 def _fsync_dir(path: Path) -> None:

@@ -197,6 +197,16 @@ def test_a_live_lock_holder_makes_init_wait_then_fail_without_creating(
         holder.communicate()
 
 
+@pytest.mark.parametrize("value", ["soon", "0", "-1", "inf", "nan"])
+def test_a_lock_timeout_that_is_not_a_positive_number_creates_nothing(
+    make_client: MakeClient, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("LIVELIKE_LOCK_TIMEOUT", value)
+    with pytest.raises(errors.InvalidArgumentError, match=f"LIVELIKE_LOCK_TIMEOUT .*{value!r}"):
+        make_client().init()
+    assert created(emulator) == 0
+
+
 @pytest.mark.parametrize(
     ("fault", "error", "expect_created"),
     [

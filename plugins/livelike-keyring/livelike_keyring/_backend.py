@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.files import LOCK_TIMEOUT, FileLock
+from livelike.files import LOCK_TIMEOUT, FileLock, positive_seconds
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, decode_entry
 from livelike_keyring._calls import Refused, call_with_timeout, run, unusable_reason
 from livelike_keyring._entry import decode, encode, fitted, note_dropped
@@ -23,7 +23,6 @@ from livelike_keyring._settings import (
     SERVICE_VARIABLE,
     TIMEOUT_VARIABLE,
     lock_folder,
-    positive_seconds,
     service_name,
     timeout_seconds,
 )

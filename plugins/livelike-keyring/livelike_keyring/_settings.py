@@ -3,11 +3,11 @@ arguments or the environment."""
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
 from livelike.errors import StorageError
+from livelike.files import seconds_setting
 
 __all__ = [
     "DEFAULT_SERVICE",
@@ -16,7 +16,6 @@ __all__ = [
     "SERVICE_VARIABLE",
     "TIMEOUT_VARIABLE",
     "lock_folder",
-    "positive_seconds",
     "service_name",
     "timeout_seconds",
 ]
@@ -28,16 +27,6 @@ DEFAULT_TIMEOUT = 5.0
 TIMEOUT_VARIABLE = "LIVELIKE_KEYRING_TIMEOUT"
 LOCK_DIR_VARIABLE = "LIVELIKE_KEYRING_LOCK_DIR"
 """The folder of the keyring's lock files; default: the user's cache folder for livelike."""
-
-
-def positive_seconds(value: object) -> bool:
-    """Whether ``value`` is a finite positive number (not a bool)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 def service_name(configured: str | None) -> str:
@@ -55,18 +44,10 @@ def timeout_seconds(configured: float | None) -> float:
     """
     if configured is not None:
         return configured
-    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
     try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not positive_seconds(value):
-        raise StorageError(
-            f"{TIMEOUT_VARIABLE} must be a positive number of seconds, not {raw!r}", backend=NAME
-        )
-    return value
+        return seconds_setting(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT)
+    except ValueError as exc:
+        raise StorageError(str(exc), backend=NAME) from None
 
 
 def lock_folder() -> Path:

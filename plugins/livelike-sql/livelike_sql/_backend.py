@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import threading
@@ -13,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from livelike.errors import InvalidArgumentError, StorageError
+from livelike.files import positive_seconds
 from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
 from livelike_sql._config import URL_VARIABLE, check
 from livelike_sql._locks import AdvisoryLock, FileLocks, LockConnections
@@ -78,12 +78,7 @@ class SQLBackend(Plumbing, StorageBackend):
                 f"table must be 1 to 40 lower-case letters, digits or '_' and not start with "
                 f"a digit, not {table!r}"
             )
-        if (
-            isinstance(lock_timeout, bool)
-            or not isinstance(lock_timeout, (int, float))
-            or not math.isfinite(lock_timeout)
-            or lock_timeout <= 0
-        ):
+        if not positive_seconds(lock_timeout):
             raise InvalidArgumentError(
                 f"lock_timeout must be a positive number of seconds, not {lock_timeout!r}"
             )
