@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,20 +82,58 @@ def requests_seen(emulator: Emulator) -> dict[str, int]:
     return {k: int(v) for k, v in emulator.stats()["requests"].items() if v}
 
 
+def environment(env: Mapping[str, str | None]) -> dict[str, str]:
+    """This process's environment with ``env`` added (a None value removes the variable)."""
+    merged = {**os.environ, **env}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
 def run_python(
     code: str, env: Mapping[str, str | None], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter with ``env`` added to this environment
     (a None value removes the variable)."""
-    merged = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-c", code],
-        env={k: v for k, v in merged.items() if v is not None},
+        env=environment(env),
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+def hosts(emulator: Emulator, tmp_path: Path, count: int) -> list[dict[str, str | None]]:
+    """The environments of ``count`` hosts against ``emulator``, each with its own
+    ``LIVELIKE_HOME`` under ``tmp_path`` (nothing shared but the service)."""
+    return [
+        {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(tmp_path / f"host-{n}")}
+        for n in range(count)
+    ]
+
+
+def run_together(
+    code: str, envs: Sequence[Mapping[str, str | None]], *args: str, timeout: float = 120
+) -> list[tuple[str, str]]:
+    """Start one fresh interpreter per entry of ``envs`` at once, each running ``code``
+    with ``args``; wait for all and return their (stdout, stderr), in order.
+
+    Each must exit 0: the assertion shows the first failure's stderr.
+    """
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            env=environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for env in envs
+    ]
+    outputs = [proc.communicate(timeout=timeout) for proc in procs]
+    failed = [err for proc, (_, err) in zip(procs, outputs, strict=True) if proc.returncode]
+    assert not failed, failed[0]
+    return outputs
 
 
 class LockedBackend(MemoryBackend):

@@ -12,8 +12,6 @@ import hmac
 import json
 import logging
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import pytest
 
 from livelike import _audit, _jwt, errors
 from livelike.emulator import Emulator
-from tests.conftest import CLIENT_ID, MakeClient, created, requests_seen
+from tests.conftest import CLIENT_ID, MakeClient, created, hosts, requests_seen, run_together
 
 SECRET = "s3cret-of-the-backend-only"
 
@@ -175,24 +173,9 @@ print(json.dumps(ids))
 def test_eight_hosts_resolving_fifty_users_with_a_secret_create_fifty(
     emulator: Emulator, secret: str, tmp_path: Path
 ) -> None:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, secret],
-            env={
-                **os.environ,
-                "LIVELIKE_API_URL": emulator.url,
-                "LIVELIKE_HOME": str(tmp_path / f"host-{n}"),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(8)
-    ]
+    outputs = run_together(_WORKER, hosts(emulator, tmp_path, 8), secret, timeout=300)
     results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
+    for out, err in outputs:
         assert secret not in err
         results.append(json.loads(out))
     assert all(result == results[0] for result in results)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,15 @@ import livelike
 from livelike import _audit, errors
 from livelike._transport import RetryPolicy
 from livelike.emulator import Emulator
-from tests.conftest import CLIENT_ID, MakeClient, created, emulator_key, requests_seen
+from tests.conftest import (
+    CLIENT_ID,
+    MakeClient,
+    created,
+    emulator_key,
+    hosts,
+    requests_seen,
+    run_together,
+)
 
 NO_RETRY = RetryPolicy(max_retries=0)
 
@@ -170,25 +176,8 @@ except livelike.errors.CustomIdTakenError as exc:
 def test_six_hosts_racing_for_one_custom_id_create_one_profile(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _RACER],
-            env={
-                **os.environ,
-                "LIVELIKE_API_URL": emulator.url,
-                "LIVELIKE_HOME": str(tmp_path / f"host-{n}"),
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(6)
-    ]
-    answers = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        answers.append(json.loads(out))
+    outputs = run_together(_RACER, hosts(emulator, tmp_path, 6), timeout=60)
+    answers = [json.loads(out) for out, _ in outputs]
     ids = {a.get("id") or a.get("taken") for a in answers}
     assert len(ids) == 1
     assert None not in ids

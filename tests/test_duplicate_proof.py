@@ -4,7 +4,6 @@ crashes and bad files, with every creation accounted for."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from tests.conftest import (
     emulator_key,
     requests_seen,
     run_python,
+    run_together,
 )
 
 ROUNDS = 20
@@ -43,20 +43,8 @@ def test_processes_starting_together_create_one_profile_every_round(
     for round_number in range(ROUNDS):
         emulator.reset(data=True)
         home = tmp_path / f"round-{round_number}"
-        env = {**os.environ, "LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", INIT_AND_PRINT],
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(WORKERS)
-        ]
-        outputs = [p.communicate(timeout=120) for p in procs]
-        failed = [err for p, (_, err) in zip(procs, outputs, strict=True) if p.returncode]
-        assert not failed, f"round {round_number}: {failed[0]}"
+        env = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
+        outputs = run_together(INIT_AND_PRINT, [env] * WORKERS)
         ids = {out.strip() for out, _ in outputs}
         assert len(ids) == 1, f"round {round_number}: {len(ids)} different ids"
         assert created(emulator) == 1, f"round {round_number}"

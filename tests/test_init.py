@@ -13,7 +13,15 @@ from livelike import errors
 from livelike.backends.file import FileBackend
 from livelike.emulator import Emulator
 from livelike.storage import StorageKey
-from tests.conftest import CLIENT_ID, MakeClient, created, emulator_key, requests_seen, run_python
+from tests.conftest import (
+    CLIENT_ID,
+    MakeClient,
+    created,
+    emulator_key,
+    requests_seen,
+    run_python,
+    run_together,
+)
 
 
 def saved(emulator: Emulator, home: Path, subject: str = "default") -> livelike.TokenRecord | None:
@@ -332,25 +340,8 @@ def test_threads_sharing_a_client_create_one_profile(
 
 
 def test_processes_starting_together_create_one_profile(emulator: Emulator, home: Path) -> None:
-    import subprocess
-    import sys
-
     env = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
-    code = INIT_AND_PRINT.format(client=CLIENT_ID)
-    import os
-
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(16)
-    ]
-    outputs = [p.communicate(timeout=120) for p in procs]
-    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    outputs = run_together(INIT_AND_PRINT.format(client=CLIENT_ID), [env] * 16)
     ids = {out.split()[0] for out, _ in outputs}
     assert len(ids) == 1
     assert created(emulator) == 1

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from livelike.emulator import Emulator
-from tests.conftest import CLIENT_ID, run_python
+from tests.conftest import CLIENT_ID, environment, run_python
 from tests.test_plugins import install_fake_distribution
 
 HEAVY = ("requests", "urllib3", "keyring", "sqlalchemy", "importlib.metadata")
@@ -81,11 +81,10 @@ def run_script(folder: Path, env: dict[str, str | None]) -> list[str]:
         + REPORT.format(heavy=HEAVY)
         + "\n"
     )
-    merged = {**os.environ, **env}
     result = subprocess.run(
         [sys.executable, str(script)],
         cwd=folder,
-        env={k: v for k, v in merged.items() if v is not None},
+        env=environment(env),
         capture_output=True,
         text=True,
         timeout=60,
