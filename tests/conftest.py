@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -134,6 +136,37 @@ def run_together(
     failed = [err for proc, (_, err) in zip(procs, outputs, strict=True) if proc.returncode]
     assert not failed, failed[0]
     return outputs
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers 200 {} to a GET, recording the request line's target and headers.
+
+    As an HTTP proxy it receives absolute URLs (``GET http://host/path``).
+    """
+
+    seen: ClassVar[list[tuple[str, dict[str, str]]]] = []
+
+    def do_GET(self) -> None:
+        Recorder.seen.append((self.path, dict(self.headers)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[str]:
+    """The base URL of a :class:`Recorder` on 127.0.0.1 (its ``seen`` emptied)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
 
 
 class LockedBackend(MemoryBackend):

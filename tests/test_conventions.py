@@ -10,9 +10,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import requests
@@ -21,39 +20,9 @@ from livelike import errors
 from livelike._profile import Profile
 from livelike._transport import USER_AGENT, RetryPolicy, Transport
 from livelike.emulator import Emulator
-from tests.conftest import ROOT, MakeClient, created, run_python
+from tests.conftest import ROOT, MakeClient, Recorder, created, run_python
 
 SECRET = "tok-SECRET-never-shown"
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    """Answers 200 {} to anything, recording the request line's target and headers.
-
-    As an HTTP proxy it receives absolute URLs (``GET http://host/path``).
-    """
-
-    seen: ClassVar[list[tuple[str, dict[str, str]]]] = []
-
-    def do_GET(self) -> None:
-        _Recorder.seen.append((self.path, dict(self.headers)))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def recorder() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Recorder.seen = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -183,7 +152,7 @@ def test_a_callers_session_keeps_its_user_agent_with_ours_appended(recorder: str
     session = requests.Session()
     session.headers["User-Agent"] = "acme-app/2.1"
     transport(session).request("GET", recorder + "/x")
-    assert _Recorder.seen[0][1]["User-Agent"] == f"acme-app/2.1 {USER_AGENT}"
+    assert Recorder.seen[0][1]["User-Agent"] == f"acme-app/2.1 {USER_AGENT}"
 
 
 def test_a_callers_session_proxies_win_over_the_environment(
@@ -198,7 +167,7 @@ def test_a_callers_session_proxies_win_over_the_environment(
     session.proxies = {"http": recorder}
     remote = "http://api.livelike.test/api/v1/applications/x/"  # a loopback API skips proxies
     transport(session).request("GET", remote)
-    assert _Recorder.seen[0][0] == remote
+    assert Recorder.seen[0][0] == remote
 
 
 def test_a_callers_ca_bundle_wins_over_requests_ca_bundle(

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 
@@ -14,35 +10,7 @@ from livelike import errors
 from livelike._transport import USER_AGENT, RetryPolicy, Transport
 from livelike._version import __version__
 from livelike.emulator import Emulator
-from tests.conftest import MakeClient
-
-
-class Recorder(BaseHTTPRequestHandler):
-    """Answers 200 {} and records each request's headers."""
-
-    seen: ClassVar[list[dict[str, str]]] = []
-
-    def do_GET(self) -> None:
-        Recorder.seen.append(dict(self.headers))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def recorder() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    Recorder.seen = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+from tests.conftest import MakeClient, Recorder
 
 
 def closed_port() -> int:
@@ -62,7 +30,7 @@ def transport(**retry: float) -> tuple[Transport, list[float]]:
 def test_user_agent_names_sdk_and_python(recorder: str) -> None:
     t, _ = transport()
     t.request("GET", recorder + "/x", token="abc")
-    headers = Recorder.seen[0]
+    headers = Recorder.seen[0][1]
     assert headers["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"livelike-python/{__version__} python/3.")
     assert headers["Authorization"] == "Bearer abc"
