@@ -6,7 +6,11 @@ The ``livelike_emulator`` fixture comes from the package's own pytest plugin
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -167,6 +171,40 @@ def recorder() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@contextlib.contextmanager
+def emulator_cli(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, str]]:
+    """Run ``python -m livelike.emulator --port 0 *args`` from this checkout.
+
+    Yields the process, the URL it listens on and the line it printed; stops it at
+    the end (SIGTERM, then a kill if it lingers).
+    """
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "livelike.emulator", "--port", "0", *args]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment({"PYTHONPATH": path}),
+    ) as process:
+        try:
+            assert process.stdout is not None
+            ready, _, _ = select.select([process.stdout], [], [], 15)
+            assert ready, "the emulator did not print its URL in time"
+            line = process.stdout.readline()
+            match = re.search(r"(http://\S+/api/v1)", line)
+            assert match, line
+            yield process, match.group(1), line
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 class LockedBackend(MemoryBackend):

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import select
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,9 +14,9 @@ from typing import Any
 import pytest
 import requests
 
-import livelike.emulator
 from livelike.emulator import ROUTE_NAMES, Emulator, EmulatorClient, serve
 from livelike.emulator._cli import main as cli_main
+from tests.conftest import emulator_cli
 
 CLIENT = "test-client"
 OTHER_CLIENT = "other_client"
@@ -616,42 +612,16 @@ def test_cli_main_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
-    root = str(Path(livelike.emulator.__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    command = [
-        sys.executable,
-        "-m",
-        "livelike.emulator",
-        "--port",
-        "0",
-        "--db",
-        str(tmp_path / "cli.sqlite3"),
-        "--client-id",
-        "cli-client",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    ) as process:
-        try:
-            assert process.stdout is not None
-            ready, _, _ = select.select([process.stdout], [], [], 15)
-            assert ready, "the emulator did not print its URL in time"
-            line = process.stdout.readline()
-            match = re.fullmatch(
-                r"LiveLike emulator listening on (http://127\.0\.0\.1:\d+/api/v1)\n", line
-            )
-            assert match, line
-            url = match.group(1)
-            assert requests.get(f"{url}/applications/cli-client", timeout=5).status_code == 200
-            assert requests.get(f"{url}/applications/other", timeout=5).status_code == 404
-            client = EmulatorClient(url)
-            assert client.stats()["requests"]["config"] == 2
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=10) == 0
-            assert process.stderr is not None
-            assert process.stderr.read() == ""
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    args = ["--db", str(tmp_path / "cli.sqlite3"), "--client-id", "cli-client"]
+    with emulator_cli(*args) as (process, url, line):
+        assert re.fullmatch(
+            r"LiveLike emulator listening on (http://127\.0\.0\.1:\d+/api/v1)\n", line
+        ), line
+        assert requests.get(f"{url}/applications/cli-client", timeout=5).status_code == 200
+        assert requests.get(f"{url}/applications/other", timeout=5).status_code == 404
+        client = EmulatorClient(url)
+        assert client.stats()["requests"]["config"] == 2
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert process.stderr is not None
+        assert process.stderr.read() == ""

@@ -6,13 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import re
-import select
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-import livelike
 from livelike.emulator import Emulator, EmulatorClient
+from tests.conftest import emulator_cli
 
 CLIENT = "custom-client"
 OTHER = "custom-other"
@@ -269,33 +263,16 @@ def test_secrets_through_the_control_api_are_never_shown(livelike_emulator: Emul
 
 
 def test_cli_client_secret_belongs_to_the_client_id_before_it() -> None:
-    root = str(Path(livelike.__file__).resolve().parents[1])
-    command = [
-        sys.executable, "-m", "livelike.emulator", "--port", "0",
-        "--client-id", "svc-a", "--client-secret", "secret-a", "--client-id", "svc-b",
-    ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": root}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
-        try:
-            assert process.stdout is not None
-            ready, _, _ = select.select([process.stdout], [], [], 15)
-            assert ready, "the emulator did not print its URL in time"
-            match = re.search(r"(http://\S+/api/v1)", process.stdout.readline())
-            assert match
-            url = match.group(1)
-            listed = requests.get(url.replace("/api/v1", "/_emulator/clients"), timeout=5).json()
-            assert listed == {
-                "client_ids": ["demo", "svc-a", "svc-b"],
-                "client_ids_with_secret": ["svc-a"],
-            }
-            token = client_token(claims_for("u", client_id="svc-a"), secret="secret-a")
-            ok = requests.get(
-                f"{url}/applications/svc-a/profile/", headers=bearer(token), timeout=5
-            )
-            assert ok.status_code == 200
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=10)
+    args = ["--client-id", "svc-a", "--client-secret", "secret-a", "--client-id", "svc-b"]
+    with emulator_cli(*args) as (_, url, _):
+        listed = requests.get(url.replace("/api/v1", "/_emulator/clients"), timeout=5).json()
+        assert listed == {
+            "client_ids": ["demo", "svc-a", "svc-b"],
+            "client_ids_with_secret": ["svc-a"],
+        }
+        token = client_token(claims_for("u", client_id="svc-a"), secret="secret-a")
+        ok = requests.get(f"{url}/applications/svc-a/profile/", headers=bearer(token), timeout=5)
+        assert ok.status_code == 200
 
 
 # --------------------------------------------------------------------------- storage

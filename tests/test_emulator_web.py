@@ -4,9 +4,6 @@ framing, field sets, the command line and the pytest fixture."""
 from __future__ import annotations
 
 import os
-import re
-import select
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +21,7 @@ from livelike import errors
 from livelike.emulator import DEFAULT_CLIENT_ID, Emulator, EmulatorClient
 from livelike.emulator._cli import DEFAULT_PORT
 from livelike.emulator._cli import main as cli_main
+from tests.conftest import emulator_cli
 
 CLIENT = "web-client"
 JSON = {"Content-Type": "application/json"}
@@ -419,36 +417,19 @@ def test_default_port_is_fixed(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_refuses_typos_answers_403_honours_host_and_cors(tmp_path: Path) -> None:
-    root = str(Path(livelike.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": root}
-    command = [sys.executable, "-m", "livelike.emulator", "--port", "0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as process:
-        try:
-            assert process.stdout is not None
-            ready, _, _ = select.select([process.stdout], [], [], 15)
-            assert ready, "the emulator did not print its URL in time"
-            match = re.search(r"(http://\S+/api/v1)", process.stdout.readline())
-            assert match
-            url = match.group(1)
-            assert requests.get(f"{url}/applications/demo-typo/", timeout=5).status_code == 404
-            wrong = {"Authorization": "Bearer incorrect"}
-            response = requests.get(f"{url}/applications/demo/profile/", headers=wrong, timeout=5)
-            assert response.status_code == 403
-            config = requests.get(
-                f"{url}/applications/demo/", headers={"Host": "ci-svc:80"}, timeout=5
-            )
-            assert (
-                config.json()["profile_url"] == "http://ci-svc:80/api/v1/applications/demo/profile/"
-            )
-            preflight = requests.options(
-                f"{url}/applications/demo/profile/",
-                headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
-                timeout=5,
-            )
-            assert preflight.headers["Access-Control-Allow-Origin"] == "*"
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=10)
+    with emulator_cli() as (_, url, _):
+        assert requests.get(f"{url}/applications/demo-typo/", timeout=5).status_code == 404
+        wrong = {"Authorization": "Bearer incorrect"}
+        response = requests.get(f"{url}/applications/demo/profile/", headers=wrong, timeout=5)
+        assert response.status_code == 403
+        config = requests.get(f"{url}/applications/demo/", headers={"Host": "ci-svc:80"}, timeout=5)
+        assert config.json()["profile_url"] == "http://ci-svc:80/api/v1/applications/demo/profile/"
+        preflight = requests.options(
+            f"{url}/applications/demo/profile/",
+            headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+            timeout=5,
+        )
+        assert preflight.headers["Access-Control-Allow-Origin"] == "*"
 
 
 # --------------------------------------------------------------------------- 6. insecure http
