@@ -63,6 +63,14 @@ class ProfileCalls:
     def _refresh(self, profile: Profile) -> None:
         raise NotImplementedError
 
+    def _current_unless_given(self, profile: Profile, access_token: str | None) -> Profile:
+        """Make the service's answer about the current profile current (and refresh its
+        snapshot); an answer about a given ``access_token`` changes nothing here."""
+        if access_token is None:
+            self._set_current(profile, self._subject)
+            self._refresh(profile)
+        return profile
+
     # -- the JavaScript SDK's calls -----------------------------------------------------
 
     def get_user_profile(self, *, access_token: str | None = None) -> Profile:
@@ -74,12 +82,8 @@ class ProfileCalls:
             NotInitializedError: no ``init`` yet and no ``access_token``.
             InvalidAccessTokenError: the token was rejected.
         """
-        given = access_token is not None
         profile = self._service.fetch(self._current_token(access_token), source="service")
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
+        return self._current_unless_given(profile, access_token)
 
     def update_user_profile(
         self,
@@ -110,12 +114,8 @@ class ProfileCalls:
             raise errors.InvalidArgumentError(
                 "update_user_profile needs nickname or custom_data, or attributes"
             )
-        given = access_token is not None
         profile = self._service.update(self._current_token(access_token), body)
-        if not given:
-            self._set_current(profile, self._subject)
-            self._refresh(profile)
-        return profile
+        return self._current_unless_given(profile, access_token)
 
     def create_user_profile(
         self,
