@@ -6,10 +6,12 @@ the parent waits for it with a deadline, killing it when that passes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,6 +27,26 @@ ROUNDS = 5
 CALLS = 40
 # Forking a process that runs the emulator's threads is what this file tests.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@contextlib.contextmanager
+def held_by_a_thread(lock: contextlib.AbstractContextManager[object]) -> Iterator[None]:
+    """Hold ``lock`` in another thread while the block runs; release it and join after."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            release.wait(DEADLINE)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 def wait_child(pid: int, deadline: float = DEADLINE) -> int:
@@ -44,27 +66,14 @@ def test_a_child_forked_while_a_parent_thread_holds_the_key_lock_does_not_hang(
     make_client: MakeClient, emulator: Emulator
 ) -> None:
     client = make_client(storage="file")
-    chain = client._storage()
-    key = client._key("default")
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with chain.lock(key):
-            holding.set()
-            release.wait(DEADLINE)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert holding.wait(10)
-    pid = os.fork()
-    if pid == 0:  # the child: init must not wait for a thread it does not have
-        code = 3
-        try:
-            code = 0 if client.init().access_token else 2
-        finally:
-            os._exit(code)
-    release.set()
-    holder.join()
+    with held_by_a_thread(client._storage().lock(client._key("default"))):
+        pid = os.fork()
+        if pid == 0:  # the child: init must not wait for a thread it does not have
+            code = 3
+            try:
+                code = 0 if client.init().access_token else 2
+            finally:
+                os._exit(code)
     assert wait_child(pid) == 0
     assert client.init().id  # the parent finds the child's token
     assert created(emulator) == 1
@@ -119,23 +128,11 @@ def test_a_wait_for_another_threads_lock_is_bounded(
 ) -> None:
     monkeypatch.setattr(_locks, "WAIT_TIMEOUT", 0.2)
     client = make_client(storage="file")
-    key = client._key("default")
-    holding, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with _locks.held(key):
-            holding.set()
-            release.wait(DEADLINE)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert holding.wait(10)
-        with pytest.raises(errors.StorageError, match=r"timed out after 0.2s"):
-            client.init()
-    finally:
-        release.set()
-        holder.join()
+    with (
+        held_by_a_thread(_locks.held(client._key("default"))),
+        pytest.raises(errors.StorageError, match=r"timed out after 0.2s"),
+    ):
+        client.init()
     assert created(emulator) == 0
     assert client.init().id
     assert created(emulator) == 1
