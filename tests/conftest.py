@@ -109,6 +109,15 @@ def run_python(
     )
 
 
+def run_threads(target: Callable[[], object], count: int) -> None:
+    """Start ``count`` threads running ``target``, then wait for them all."""
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def hosts(emulator: Emulator, tmp_path: Path, count: int) -> list[dict[str, str | None]]:
     """The environments of ``count`` hosts against ``emulator``, each with its own
     ``LIVELIKE_HOME`` under ``tmp_path`` (nothing shared but the service)."""

@@ -28,6 +28,7 @@ from tests.conftest import (
     emulator_key,
     requests_seen,
     run_python,
+    run_threads,
     run_together,
 )
 
@@ -63,11 +64,7 @@ def init_from_threads(client: livelike.LiveLike) -> tuple[list[str], list[BaseEx
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=worker) for _ in range(WORKERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(worker, WORKERS)
     return ids, failures
 
 

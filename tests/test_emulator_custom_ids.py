@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from livelike.emulator import Emulator, EmulatorClient
-from tests.conftest import emulator_cli
+from tests.conftest import emulator_cli, run_threads
 
 CLIENT = "custom-client"
 OTHER = "custom-other"
@@ -200,11 +200,7 @@ def test_first_uses_racing_create_one_profile() -> None:
             response = requests.get(current(emulator), headers=bearer(token), timeout=10)
             ids.append(response.json()["id"])
 
-        threads = [threading.Thread(target=use) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_threads(use, 8)
         assert len(ids) == 8
         assert len(set(ids)) == 1
         assert emulator.stats()["profiles_created_total"] == 1

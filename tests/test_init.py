@@ -20,6 +20,7 @@ from tests.conftest import (
     emulator_key,
     requests_seen,
     run_python,
+    run_threads,
     run_together,
 )
 
@@ -329,11 +330,7 @@ def test_threads_sharing_a_client_create_one_profile(
         barrier.wait()
         ids.append(client.init().id)
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(worker, 16)
     assert len(ids) == 16
     assert len(set(ids)) == 1
     assert created(emulator) == 1

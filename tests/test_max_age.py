@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from livelike._recent import RecentSnapshots, Snapshot
 from livelike.backends.file import FileBackend
 from livelike.emulator import Emulator
 from livelike.storage import StorageKey, TokenRecord, utcnow
-from tests.conftest import CLIENT_ID, MakeClient, created, emulator_key, requests_seen
+from tests.conftest import CLIENT_ID, MakeClient, created, emulator_key, requests_seen, run_threads
 
 
 class CountingFile(FileBackend):
@@ -67,11 +66,7 @@ def test_hot_inits_from_many_threads_make_no_request(
         for _ in range(25):
             seen.append(client.init(subject="user-2", max_age=600).id)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(work, 8)
     assert seen == [expected] * 200
     assert requests_seen(emulator) == {}
 
