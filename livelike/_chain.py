@@ -54,6 +54,17 @@ class Found:
     record: TokenRecord
 
 
+def _accepted(backend: StorageBackend, record: TokenRecord) -> Found:
+    """``record`` as found in ``backend``, once its token is one that may be sent.
+
+    Raises:
+        StorageError: the saved token is malformed (a newline, a space, too long).
+    """
+    if record.access_token or record.intent is None:
+        check.saved_token(record.access_token, backend.name)
+    return Found(backend, record)
+
+
 def fail(
     backend: StorageBackend,
     action: str,
@@ -160,8 +171,7 @@ class StorageChain:
                 failures.append((backend, exc))
                 continue
             if record is not None:
-                if record.access_token or record.intent is None:
-                    check.saved_token(record.access_token, backend.name)
+                found = _accepted(backend, record)
                 for failed, error in failures:
                     logger.warning(
                         "storage backend %r was unavailable for %s (%s); using the token "
@@ -171,7 +181,7 @@ class StorageChain:
                         check.scrub(str(error), record),
                         backend.name,
                     )
-                return Found(backend, record)
+                return found
         if failures:
             first, cause = failures[0]
             others = "".join(f"; backend {b.name!r} too: {e}" for b, e in failures[1:])
@@ -207,7 +217,7 @@ class StorageChain:
             except Exception:
                 return None  # the full walk reports it, or uses a token found after it
             if record is not None:
-                return Found(backend, record)
+                return _accepted(backend, record)
             if noted:
                 return None
         return None

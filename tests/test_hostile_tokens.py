@@ -58,10 +58,15 @@ def test_an_env_token_with_an_inner_newline_is_a_storage_error(
     assert created(emulator) == 0
 
 
+@pytest.mark.parametrize(
+    "chosen",
+    [{"storage": "file"}, {}],
+    ids=["file chosen", "default chain (the where-note's fast path)"],
+)
 def test_a_token_file_holding_crlf_is_a_storage_error(
-    make_client: MakeClient, emulator: Emulator
+    make_client: MakeClient, emulator: Emulator, chosen: dict[str, str]
 ) -> None:
-    client = make_client(storage="file")
+    client = make_client(**chosen)
     token = str(client.init().access_token)
     path = FileBackend().path_for(emulator_key(emulator))
     data = json.loads(path.read_text())
@@ -69,7 +74,7 @@ def test_a_token_file_holding_crlf_is_a_storage_error(
     path.write_text(json.dumps(data))
     emulator.reset()
     with pytest.raises(errors.StorageError, match="'file' holds a malformed access token") as err:
-        make_client(storage="file").init()
+        make_client(**chosen).init()
     assert err.value.backend == "file"
     assert token not in formatted(err.value)
     assert requests_seen(emulator) == {}
