@@ -187,9 +187,7 @@ class LiveLike(ProfileCalls):
 
         secret = self._client_secret
         assert secret is not None
-        return SignedResolver(
-            self._service, self._storage(), self._resolve(), secret, self.token_ttl
-        )
+        return SignedResolver(self._resolve(), secret, self.token_ttl)
 
     def _storage(self) -> StorageChain:
         return self._resolve().chain

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import attrs
+
 from livelike import _jwt, errors
 from livelike._chain import StorageChain
 from livelike._profile import Profile
@@ -36,16 +38,9 @@ CREATED_WINDOW = 30.0
 class SignedResolver:
     """Resolve subjects with tokens signed by the client secret (never stored)."""
 
-    def __init__(
-        self,
-        service: ProfileService,
-        chain: StorageChain,
-        resolver: Resolver,
-        secret: str,
-        token_ttl: float | None,
-    ) -> None:
-        self.service = service
-        self.chain = chain
+    def __init__(self, resolver: Resolver, secret: str, token_ttl: float | None) -> None:
+        self.service: ProfileService = resolver.service
+        self.chain: StorageChain = resolver.chain
         self._resolver = resolver
         self._secret = secret
         self.token_ttl = token_ttl
@@ -67,11 +62,9 @@ class SignedResolver:
         """
         token = self.token(key.subject)
         found = self.chain.find(key)
-        snapshot = found.record.profile if found is not None else None
-        if found is not None and not validate and snapshot is not None:
-            return Profile.from_json(
-                snapshot, access_token=token, source="cached", fetched_at=found.record.fetched_at
-            )
+        cached = Profile.from_snapshot(found.record) if found is not None and not validate else None
+        if cached is not None:
+            return attrs.evolve(cached, access_token=token)  # the fresh token, not the stored one
         started = utcnow()
         try:
             profile = self.service.fetch(token, source="signed")

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from livelike import _audit, _jwt, errors
+from livelike.backends.file import FileBackend
 from livelike.emulator import Emulator
+from livelike.storage import utcnow
 from tests.conftest import CLIENT_ID, MakeClient, created, hosts, requests_seen, run_together
 
 SECRET = "s3cret-of-the-backend-only"
@@ -87,6 +89,21 @@ def test_the_snapshot_is_cached_for_validate_false_with_a_fresh_token(
     assert cached.access_token
     updated = client.update_user_profile(nickname="Grace")  # the signed token works
     assert updated.nickname == "Grace"
+
+
+def test_an_unusable_snapshot_sends_validate_false_to_the_service(
+    emulator: Emulator, make_client: MakeClient, secret: str
+) -> None:
+    client = make_client(client_secret=secret, storage="file")
+    first = client.init(subject="broken-snapshot")
+    key = client._key("broken-snapshot")
+    record = client.saved_record("broken-snapshot")
+    assert record is not None
+    FileBackend().put(key, record.with_snapshot({"nickname": "no id"}, utcnow()))
+    again = client.init(subject="broken-snapshot", validate=False)
+    assert again.source == "signed"  # asked the service: the snapshot is only a cache
+    assert again.id == first.id
+    assert created(emulator) == 1
 
 
 def test_the_environment_gives_the_secret_and_it_is_never_shown(
