@@ -1,7 +1,7 @@
 """Shared fixtures: an isolated token folder, a clean environment, client factories.
 
 The ``livelike_emulator`` fixture comes from the package's own pytest plugin
-(``livelike.pytest_plugin``), the same one users get.
+(``_livelike_pytestplugin``), the same one users get.
 """
 
 from __future__ import annotations

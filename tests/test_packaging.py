@@ -66,7 +66,7 @@ def test_core_is_livelike_sdk_with_its_pytest_plugins_and_extras() -> None:
     for classifier in ("Framework :: Pytest", "Typing :: Typed"):
         assert classifier in data["classifiers"]
     assert set(data["optional-dependencies"]) == {"keyring", "sql"}
-    assert data["entry-points"]["pytest11"] == {"livelike": "livelike.pytest_plugin"}
+    assert data["entry-points"]["pytest11"] == {"livelike": "_livelike_pytestplugin"}
     assert all(url.startswith("https://") for url in data["urls"].values())
 
 

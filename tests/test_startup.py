@@ -35,6 +35,14 @@ def test_import_livelike_imports_no_http_keyring_or_sql() -> None:
     assert loaded_after("import livelike", {}) == []
 
 
+def test_the_pytest_plugin_imports_neither_the_sdk_nor_attrs() -> None:
+    # pytest loads it in every test run of an environment with livelike-sdk installed
+    code = "import sys, _livelike_pytestplugin; print({'livelike', 'attrs'} & set(sys.modules))"
+    result = run_python(code, {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "set()"
+
+
 def test_token_list_runs_without_requests(emulator: Emulator, home: Path) -> None:
     env: dict[str, str | None] = {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(home)}
     assert run_python(f"import livelike; livelike.init({CLIENT_ID!r})", env).returncode == 0

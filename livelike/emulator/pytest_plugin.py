@@ -2,11 +2,11 @@
 module in ``pytest_plugins``.
 
 Installing livelike-sdk registers them already, with ``livelike_isolated``,
-through the ``livelike`` pytest plugin (:mod:`livelike.pytest_plugin`).
+through the ``livelike`` pytest plugin (see :mod:`livelike.pytest_plugin`).
 """
 
 from __future__ import annotations
 
-from livelike.pytest_plugin import livelike_emulator, livelike_emulator_server
+from _livelike_pytestplugin import livelike_emulator, livelike_emulator_server
 
 __all__ = ["livelike_emulator", "livelike_emulator_server"]

@@ -2,11 +2,11 @@
 name this module in ``pytest_plugins``.
 
 Installing livelike-sdk registers it already, with the emulator fixtures,
-through the ``livelike`` pytest plugin (:mod:`livelike.pytest_plugin`).
+through the ``livelike`` pytest plugin (see :mod:`livelike.pytest_plugin`).
 """
 
 from __future__ import annotations
 
-from livelike.pytest_plugin import livelike_isolated
+from _livelike_pytestplugin import livelike_isolated
 
 __all__ = ["livelike_isolated"]
