@@ -29,7 +29,7 @@ from typing import Any, Literal
 from livelike import _audit, _custom_ids, _recent, errors
 from livelike._chain import Found, StorageChain
 from livelike._profile import Profile
-from livelike._service import ProfileService, surely_not_created
+from livelike._service import ProfileService, restated, surely_not_created
 from livelike.storage import CreateIntent, StorageBackend, StorageKey, TokenRecord, utcnow
 
 __all__ = ["OnInvalidToken", "Resolver"]
@@ -136,15 +136,11 @@ class Resolver:
             if self.on_invalid_token == "raise":
                 raise
             if not found.backend.writable:
-                raise errors.InvalidAccessTokenError(
-                    status=exc.status,
-                    detail=f"{exc.detail} (the token comes from read-only storage "
-                    f"{found.backend.describe()}; fix or remove it there: no profile was created)",
-                    method=exc.method,
-                    path=exc.path,
-                    request_id=exc.request_id,
-                    body=exc.body,
-                ) from exc
+                why = (
+                    f"the token comes from read-only storage {found.backend.describe()}; "
+                    "fix or remove it there: no profile was created"
+                )
+                raise restated(exc, errors.InvalidAccessTokenError, why) from exc
             logger.warning(
                 "the service rejected the saved token of profile %s (%d); "
                 "a new profile will replace it and the old token is kept in history",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from livelike import _validate as check
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from livelike._transport import Answer, RetryPolicy, Transport
 
-__all__ = ["ProfileService", "surely_not_created"]
+__all__ = ["ProfileService", "restated", "surely_not_created"]
 
 logger = logging.getLogger("livelike")
 
@@ -42,6 +42,21 @@ def _profile_from(answer: Answer, method: str, **kwargs: Any) -> Profile:
         raise errors.LiveLikeError(
             f"{method} on the profile URL answered {answer.status} without a profile: {exc}"
         ) from exc
+
+
+_Error = TypeVar("_Error", bound=errors.APIError)
+
+
+def restated(exc: errors.APIError, cls: type[_Error], why: str) -> _Error:
+    """The service's answer ``exc`` as a ``cls`` whose detail adds ``why``, in parentheses."""
+    return cls(
+        status=exc.status,
+        detail=f"{exc.detail} ({why})",
+        method=exc.method,
+        path=exc.path,
+        request_id=exc.request_id,
+        body=exc.body,
+    )
 
 
 def surely_not_created(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from livelike import _jwt, errors
 from livelike._chain import StorageChain
 from livelike._profile import Profile
 from livelike._resolver import Resolver
-from livelike._service import ProfileService
+from livelike._service import ProfileService, restated
 from livelike.storage import StorageKey, TokenRecord, utcnow
 
 __all__ = ["CREATED_WINDOW", "SignedResolver"]
@@ -69,16 +69,12 @@ class SignedResolver:
         try:
             profile = self.service.fetch(token, source="signed")
         except errors.InvalidAccessTokenError as exc:
-            raise errors.ClientTokenRejectedError(
-                status=exc.status,
-                detail=f"{exc.detail} (the service refused the token livelike signed with the "
-                "client secret: check the client secret, and this host's clock if the token "
-                "has an iat or exp; no profile was created)",
-                method=exc.method,
-                path=exc.path,
-                request_id=exc.request_id,
-                body=exc.body,
-            ) from None
+            why = (
+                "the service refused the token livelike signed with the client secret: check "
+                "the client secret, and this host's clock if the token has an iat or exp; no "
+                "profile was created"
+            )
+            raise restated(exc, errors.ClientTokenRejectedError, why) from None
         if found is None and _just_created(profile, started):
             profile = Profile.from_json(
                 profile.data, access_token=token, source="created", fetched_at=profile.fetched_at
