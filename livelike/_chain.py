@@ -31,7 +31,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
@@ -39,9 +39,6 @@ from livelike import _breadcrumbs, _recent
 from livelike import _validate as check
 from livelike.errors import StorageError
 from livelike.storage import StorageBackend, StorageKey, TokenRecord
-
-if TYPE_CHECKING:
-    pass
 
 logger = logging.getLogger("livelike")
 
@@ -90,7 +87,7 @@ def fail(
 
 
 class StorageChain:
-    """Backends in lookup order; ``explicit`` when the user chose them.
+    """Backends in lookup order.
 
     The chain alone talks to backends: lookups, saves, forgets, snapshot
     refreshes and the notes of where each key's token was saved. With
@@ -101,11 +98,9 @@ class StorageChain:
     def __init__(
         self,
         backends: Sequence[StorageBackend],
-        explicit: bool = False,
         *,
         usable: Callable[[StorageBackend], bool] | None = None,
     ) -> None:
-        self.explicit = explicit
         self.recent = _recent.RecentSnapshots()
         self._candidates = tuple(backends)
         self._usable = usable
@@ -115,7 +110,7 @@ class StorageChain:
 
     def __repr__(self) -> str:
         names = ", ".join(b.name for b in self._candidates)
-        return f"<StorageChain [{names}] explicit={self.explicit}>"
+        return f"<StorageChain [{names}] lazy={self._usable is not None}>"
 
     @property
     def backends(self) -> tuple[StorageBackend, ...]:
@@ -286,10 +281,12 @@ class StorageChain:
             StorageError: naming where the token was saved and why it was not consulted.
         """
         note = self.noted_elsewhere(key)
-        if note is None:
-            return
+        if note is not None:
+            raise self._not_consulted(key, note)
+
+    def _not_consulted(self, key: StorageKey, note: _breadcrumbs.Note) -> StorageError:
         where = f"{note.backend!r}" + (f" ({note.location})" if note.location else "")
-        raise StorageError(
+        return StorageError(
             f"the token for {key} was saved in storage backend {where}, which this run does "
             f"not consult ({_why_not_consulted(self, note.backend)}), so no profile was created. "
             "Choose it (storage= or LIVELIKE_STORAGE), move the token with `livelike token "
@@ -312,9 +309,8 @@ class StorageChain:
         if note is not None:
             noted = _installed(note)
             if noted is None:
-                self.check_consulted(key)  # raises, naming where the token is
-            else:
-                backends.append(noted)
+                raise self._not_consulted(key, note)  # naming where the token is
+            backends.append(noted)
         forgotten = []
         _recent.invalidate(key)
         for backend in backends:

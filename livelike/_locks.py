@@ -46,13 +46,13 @@ def stripe(key: StorageKey) -> threading.RLock:
 
 
 @contextlib.contextmanager
-def held(key: StorageKey, timeout: float | None = None) -> Iterator[None]:
-    """Hold ``key``'s in-process lock, waiting at most ``timeout`` seconds.
+def held(key: StorageKey) -> Iterator[None]:
+    """Hold ``key``'s in-process lock, waiting at most :data:`WAIT_TIMEOUT` seconds.
 
     Raises:
         StorageError: another thread held it for longer than the wait allowed.
     """
-    wait = WAIT_TIMEOUT if timeout is None else timeout
+    wait = WAIT_TIMEOUT
     lock = stripe(key)
     if not lock.acquire(timeout=wait):
         raise StorageError(

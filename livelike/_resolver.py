@@ -159,7 +159,7 @@ class Resolver:
                 chain.check_consulted(key)
             elif current.record.intent is not None:
                 if not self.custom_ids or not create:
-                    raise self._in_doubt(key, current)
+                    raise self.in_doubt(key, current)
                 # By custom id the create is idempotent: retrying it settles the doubt.
                 return self._retry_in_doubt(key, current)
             elif seen is None or current.record.access_token != seen.record.access_token:
@@ -297,7 +297,8 @@ class Resolver:
         )
         _audit.record(key, "create in doubt", intent.reason)
 
-    def _in_doubt(self, key: StorageKey, found: Found) -> errors.CreateInDoubtError:
+    def in_doubt(self, key: StorageKey, found: Found) -> errors.CreateInDoubtError:
+        """The error for ``found``, a record with a create in doubt."""
         intent = found.record.intent
         assert intent is not None
         started = intent.started_at.isoformat()
@@ -312,10 +313,6 @@ class Resolver:
             subject=key.subject,
             backend=found.backend.name,
         )
-
-    def in_doubt(self, key: StorageKey, found: Found) -> errors.CreateInDoubtError:
-        """The error for ``found``, a record with a create in doubt."""
-        return self._in_doubt(key, found)
 
     def accept_lost(self, key: StorageKey) -> bool:
         """Accept that an in-doubt create's profile is lost; allow one new create.

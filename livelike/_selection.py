@@ -99,4 +99,4 @@ def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:
             )
     if not chosen:
         raise InvalidArgumentError(f"{source} names no storage backend")
-    return StorageChain(tuple(chosen), explicit=True)
+    return StorageChain(tuple(chosen))
