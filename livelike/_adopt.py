@@ -104,13 +104,5 @@ def _move_visitor(
                 raise _custom_ids.taken_by(taken, user)
         updated = service.update_by_id(record.profile_id, {"custom_id": user.subject})
         record = record.with_snapshot(updated.data, updated.fetched_at or utcnow())
-    moved = TokenRecord(
-        record.access_token,
-        record.profile_id,
-        utcnow(),
-        record.history,
-        record.profile,
-        record.fetched_at,
-    )
-    chain.save(user, moved, target)
+    chain.save(user, attrs.evolve(record, saved_at=utcnow()), target)
     return Adoption("visitor", record.profile_id)

@@ -59,6 +59,16 @@ def restated(exc: errors.APIError, cls: type[_Error], why: str) -> _Error:
     )
 
 
+def _created(answer: Answer) -> Profile:
+    """The profile a create answered with, which must carry its access token."""
+    profile = _profile_from(answer, "POST", source="created")
+    if not profile.access_token:
+        raise errors.LiveLikeError(
+            f"the service created profile {profile.id} but sent no access token"
+        )
+    return profile
+
+
 def surely_not_created(exc: BaseException) -> bool:
     """True when ``exc``, raised by :meth:`ProfileService.create`, proves nothing was created.
 
@@ -195,13 +205,7 @@ class ProfileService:
         Never retried once the request may have reached the service; see
         :func:`surely_not_created` for what a failure proves.
         """
-        answer = self._call("POST", body=body)
-        profile = _profile_from(answer, "POST", source="created")
-        if not profile.access_token:
-            raise errors.LiveLikeError(
-                f"the service created profile {profile.id} but sent no access token"
-            )
-        return profile
+        return _created(self._call("POST", body=body))
 
     def update(self, token: str, body: dict[str, Any]) -> Profile:
         """Change ``token``'s profile; the result keeps the token."""
@@ -254,13 +258,7 @@ class ProfileService:
         Raises:
             BadRequestError: status 409 when the custom id is taken.
         """
-        answer = self.http().request("POST", self._custom_url(custom_id), body=body)
-        profile = _profile_from(answer, "POST", source="created")
-        if not profile.access_token:
-            raise errors.LiveLikeError(
-                f"the service created profile {profile.id} but sent no access token"
-            )
-        return profile
+        return _created(self.http().request("POST", self._custom_url(custom_id), body=body))
 
     def profile_by_custom_id(self, custom_id: str) -> Profile:
         """The public view (no token) of the profile whose custom id is ``custom_id``.
