@@ -12,10 +12,10 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from livelike.errors import InvalidArgumentError, StorageError
-from livelike.files import positive_seconds
+from livelike.files import FileLock, positive_seconds
 from livelike.storage import StorageBackend, StorageKey, TokenRecord, utcnow
 from livelike_sql._config import URL_VARIABLE, check
-from livelike_sql._locks import AdvisoryLock, FileLocks, LockConnections
+from livelike_sql._locks import AdvisoryLock, LockConnections
 from livelike_sql._plumbing import Plumbing, reason
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "DEFAULT_TABLE", "URL_VARIABLE", "SQLBackend"]
@@ -93,7 +93,6 @@ class SQLBackend(Plumbing, StorageBackend):
         self._schema = None
         self._dispose = None
         self._lock_connections = LockConnections()
-        self._file_locks = FileLocks()
 
     # -- the backend contract -----------------------------------------------------
 
@@ -235,9 +234,10 @@ class SQLBackend(Plumbing, StorageBackend):
         target = self._resolve()
         if target.sqlite_path is not None:
             folder = target.sqlite_path.with_name(f"{target.sqlite_path.name}.locks")
-            return self._file_locks.hold(
+            return FileLock(
                 folder / self.table / f"{key.digest}.lock",
                 timeout=self.lock_timeout,
+                backend="sql",
                 what=str(key),
             )
         from livelike_sql._schema import advisory_key

@@ -6,7 +6,8 @@ and saves on the same connection while the lock is held (so a thread never
 needs a second pooled connection, and a lock can't starve the pool), and the
 server releases the lock if the connection or the process dies.
 
-SQLite: an OS file lock per key beside the database file (a write
+SQLite: an OS file lock per key beside the database file, a
+:class:`livelike.files.FileLock` that :meth:`SQLBackend.lock` returns (a write
 transaction held across the create would block the save, and every other
 key's writer, for as long as the service call takes). The kernel releases it
 if the process dies.
@@ -16,15 +17,12 @@ Both are reentrant in one thread and independent between threads and keys.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from livelike.errors import StorageError
-from livelike.files import FileLock
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -179,45 +177,3 @@ class AdvisoryLock:
             )
         finally:
             self._connections.give_back(held)
-
-
-class FileLocks:
-    """Each thread's file locks, for one backend: reentrant in a thread, exclusive between
-    threads, processes and other backend instances.
-
-    The lock files live in their own folder, ``<database>.locks/<table>/``, one per key.
-    """
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _held(self) -> dict[Path, tuple[FileLock, int]]:
-        held: dict[Path, tuple[FileLock, int]] | None = getattr(self._local, "held", None)
-        if held is None:
-            held = self._local.held = {}
-        return held
-
-    @contextlib.contextmanager
-    def hold(self, path: Path, *, timeout: float, what: str) -> Iterator[None]:
-        """Hold the lock file at ``path`` for the ``with`` block.
-
-        Raises:
-            StorageError: it timed out, or the folder cannot hold a lock file.
-        """
-        held = self._held()
-        if path in held:
-            lock, depth = held[path]
-            held[path] = (lock, depth + 1)
-        else:
-            lock = FileLock(path, timeout=timeout, backend="sql", what=what)
-            lock.__enter__()
-            held[path] = (lock, 1)
-        try:
-            yield
-        finally:
-            lock, depth = held[path]
-            if depth > 1:
-                held[path] = (lock, depth - 1)
-            else:
-                del held[path]
-                lock.__exit__(None, None, None)

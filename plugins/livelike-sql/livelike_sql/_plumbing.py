@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from livelike.errors import StorageError
 from livelike.files import scrub
 from livelike.storage import LockScope, StorageKey
-from livelike_sql._locks import FileLocks, LockConnections
+from livelike_sql._locks import LockConnections
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
@@ -56,7 +56,6 @@ class Plumbing:
     _schema: Schema | None
     _dispose: weakref.finalize[[], Plumbing] | None
     _lock_connections: LockConnections
-    _file_locks: FileLocks
 
     def _resolve(self) -> Target:
         target = self._target
