@@ -24,13 +24,6 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """A naive time (a hand-edited file, some databases) read as UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
-
-
 def _optional_str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -109,7 +102,7 @@ class Profile:
                 record.profile,
                 access_token=record.access_token,
                 source="cached",
-                fetched_at=_aware(record.fetched_at),
+                fetched_at=record.fetched_at,
             )
         except ValueError:
             return None

@@ -57,7 +57,7 @@ def _with_token(previous: TokenRecord | None, profile: Profile, reason: str) -> 
 
 def _fresh(fetched_at: datetime | None, max_age: float) -> bool:
     """Whether a snapshot fetched at ``fetched_at`` is younger than ``max_age`` seconds."""
-    if fetched_at is None or fetched_at.tzinfo is None:
+    if fetched_at is None:
         return False
     age = (datetime.now(timezone.utc) - fetched_at).total_seconds()
     return 0 <= age < max_age

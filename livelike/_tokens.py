@@ -6,7 +6,6 @@ Nothing here returns or prints a token: listings carry keys, profile ids and age
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import timezone
 
 import attrs
 
@@ -55,9 +54,7 @@ def listing(chain: StorageChain, others: Iterable[StorageBackend] = ()) -> Itera
                 yield Listed(backend.name, key, None, None, 0, str(exc), in_chain)
                 continue
             if record is not None:
-                saved = record.saved_at  # a naive time (hand-edited, some databases) is UTC
-                saved = saved if saved.tzinfo else saved.replace(tzinfo=timezone.utc)
-                age = (utcnow() - saved).total_seconds()
+                age = (utcnow() - record.saved_at).total_seconds()
                 intent = record.intent
                 yield Listed(
                     backend.name,

@@ -50,6 +50,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _utc(value: datetime) -> datetime:
+    """``value``, a naive time (a hand-edited file, some databases) read as UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
+
+
 def _time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -113,8 +122,8 @@ class RetiredToken:
 
     access_token: str = attrs.field(repr=False)
     profile_id: str | None
-    saved_at: datetime
-    retired_at: datetime
+    saved_at: datetime = attrs.field(converter=_utc)
+    retired_at: datetime = attrs.field(converter=_utc)
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -159,7 +168,7 @@ class CreateIntent:
         reason: why a profile was being created (``"no saved token"``, ...).
     """
 
-    started_at: datetime
+    started_at: datetime = attrs.field(converter=_utc)
     host: str
     pid: int
     reason: str
@@ -202,14 +211,17 @@ class TokenRecord:
         intent: a create in progress (or whose answer was lost) for this
             key; while it is set, ``access_token`` is the token it would
             replace, or ``""`` when there was none.
+
+    Times are timezone-aware: a naive one (a hand-edited file, some databases)
+    is read as UTC, here and in :class:`RetiredToken` and :class:`CreateIntent`.
     """
 
     access_token: str = attrs.field(repr=False)
     profile_id: str | None = None
-    saved_at: datetime = attrs.field(factory=utcnow)
+    saved_at: datetime = attrs.field(factory=utcnow, converter=_utc)
     history: tuple[RetiredToken, ...] = ()
     profile: Mapping[str, Any] | None = attrs.field(default=None, repr=False, hash=False)
-    fetched_at: datetime | None = None
+    fetched_at: datetime | None = attrs.field(default=None, converter=_utc_or_none)
     intent: CreateIntent | None = None
 
     def with_intent(self, intent: CreateIntent | None) -> TokenRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 from pathlib import Path
@@ -131,6 +132,24 @@ def test_an_old_snapshot_is_validated_and_its_age_refreshed(
     again = make_client().init(max_age=600)  # a new client: from storage, no request
     assert again.source == "cached"
     assert requests_seen(emulator) == {}
+
+
+def test_a_naive_snapshot_time_is_read_as_utc(
+    emulator: Emulator, make_client: MakeClient, home: Path
+) -> None:
+    make_client().init()
+    path = FileBackend(home).path_for(emulator_key(emulator))
+    data = json.loads(path.read_text())
+    naive = utcnow().replace(tzinfo=None).isoformat()  # hand-edited, or from a database
+    data["record"]["fetched_at"] = data["record"]["saved_at"] = naive
+    path.write_text(json.dumps(data))
+    emulator.reset()
+    profile = make_client().init(max_age=600)  # a new client: from storage
+    assert profile.source == "cached"
+    assert profile.fetched_at is not None
+    assert profile.fetched_at.tzinfo is not None
+    assert requests_seen(emulator) == {}
+    assert created(emulator) == 0
 
 
 @pytest.mark.parametrize("value", [-1, -0.5, math.nan, True, False, "600", None])
