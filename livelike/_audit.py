@@ -39,25 +39,10 @@ def append(
     path: Path | None = None,
     *,
     event: str = "created",
-) -> None:
-    """Append one event of a create's life (a creation by default) to the audit log:
-    one ``write`` of one line, O_APPEND."""
-    _write({"event": event, "profile_id": profile_id, **key.as_dict(), "reason": reason}, path)
-
-
-def note(
-    event: str,
-    profile_id: str | None,
-    key: StorageKey,
-    reason: str,
-    path: Path | None = None,
     **details: str,
 ) -> None:
-    """Append an event other than a creation, e.g. a retired token a backend dropped.
-
-    It is one line like a creation's, with an ``event`` field (never a token);
-    :func:`entries` leaves such lines out unless asked for them.
-    """
+    """Append one event (a creation by default) to the audit log: one ``write`` of one
+    line, O_APPEND, never a token; ``details`` are extra fields of the line."""
     entry = {"event": event, "profile_id": profile_id, **key.as_dict(), "reason": reason}
     _write({**entry, **details}, path)
 
@@ -98,11 +83,16 @@ def entries(path: Path | None = None, *, every: bool = False) -> Iterator[dict[s
             yield entry
 
 
-def record(key: StorageKey, event: str, reason: str) -> None:
-    """Append an event with no profile id (``"create in doubt"``, ``"lost create
-    accepted"``); a failure is logged, never raised."""
+def record(
+    key: StorageKey, event: str, reason: str, *, profile_id: str | None = None, **details: str
+) -> None:
+    """Append an event other than a creation (``"create in doubt"``, ``"adopted"``, a
+    retired token a backend dropped...); a failure is logged, never raised.
+
+    :func:`entries` leaves such lines out unless asked for every line.
+    """
     try:
-        append(None, key, reason, event=event)
+        append(profile_id, key, reason, None, event=event, **details)
     except OSError as exc:
         logger.warning("could not append %r for %s to the audit log: %s", event, key, exc)
 

@@ -50,16 +50,13 @@ def note_dropped(key: StorageKey, dropped: list[RetiredToken]) -> None:
         reason,
     )
     for old in dropped:
-        try:
-            _audit.note(
-                "retired token dropped",
-                old.profile_id,
-                key,
-                reason,
-                retired_at=old.retired_at.isoformat(),
-            )
-        except OSError as exc:
-            logger.warning("could not note the dropped token in the audit log: %s", exc)
+        _audit.record(
+            key,
+            "retired token dropped",
+            reason,
+            profile_id=old.profile_id,
+            retired_at=old.retired_at.isoformat(),
+        )
 
 
 def encode(key: StorageKey, record: TokenRecord) -> str:
