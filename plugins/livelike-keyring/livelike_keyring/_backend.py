@@ -13,7 +13,7 @@ from livelike.errors import InvalidArgumentError, StorageError
 from livelike.files import LOCK_TIMEOUT, FileLock, positive_seconds
 from livelike.storage import LockScope, StorageBackend, StorageKey, TokenRecord, decode_entry
 from livelike_keyring._calls import Refused, call_with_timeout, run, unusable_reason
-from livelike_keyring._entry import decode, encode, fitted, note_dropped
+from livelike_keyring._entry import decode, fitted, note_dropped
 from livelike_keyring._index import INDEX_USERNAME, listed, update
 from livelike_keyring._settings import (
     DEFAULT_SERVICE,
@@ -179,8 +179,7 @@ class KeyringBackend(StorageBackend):
                 or did not keep the entry. A failure to update the index is only logged.
         """
         service = self.service
-        kept, dropped = fitted(key, record)
-        value = encode(key, kept)
+        value, dropped = fitted(key, record)
 
         def save(active: Keyring) -> None:
             active.set_password(service, key.digest, value)

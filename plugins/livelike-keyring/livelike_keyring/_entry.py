@@ -11,7 +11,7 @@ from livelike import _audit
 from livelike.errors import StorageError
 from livelike.storage import RetiredToken, StorageKey, TokenRecord, decode_entry, encode_entry
 
-__all__ = ["ENTRY_LIMIT", "decode", "encode", "fitted", "note_dropped"]
+__all__ = ["ENTRY_LIMIT", "decode", "fitted", "note_dropped"]
 
 logger = logging.getLogger("livelike.keyring")
 
@@ -19,17 +19,19 @@ ENTRY_LIMIT = 2560
 """Bytes Windows Credential Manager keeps in one entry (it stores the text as UTF-16)."""
 
 
-def fitted(key: StorageKey, record: TokenRecord) -> tuple[TokenRecord, list[RetiredToken]]:
-    """``record`` small enough for one Windows Credential Manager entry, and what was dropped.
+def fitted(key: StorageKey, record: TokenRecord) -> tuple[str, list[RetiredToken]]:
+    """The entry (``{"format": 1, "key": ..., "record": ...}``, compact JSON) for
+    ``record``, small enough for one Windows Credential Manager entry, and what was dropped.
 
     On Windows the profile snapshot (a cache) goes first, then retired tokens,
     oldest first; elsewhere the record is kept whole. The token and any create
     intent are always kept.
     """
     dropped: list[RetiredToken] = []
+    entry = encode_entry(key, record)
     if sys.platform != "win32":
-        return record, dropped
-    while len(encode(key, record).encode("utf-16-le")) > ENTRY_LIMIT:
+        return entry, dropped
+    while len(entry.encode("utf-16-le")) > ENTRY_LIMIT:
         if record.profile is not None:
             record = attrs.evolve(record, profile=None, fetched_at=None)
         elif record.history:
@@ -37,7 +39,8 @@ def fitted(key: StorageKey, record: TokenRecord) -> tuple[TokenRecord, list[Reti
             record = attrs.evolve(record, history=record.history[1:])
         else:
             break  # the token alone is too long: the keyring's own error will say so
-    return record, dropped
+        entry = encode_entry(key, record)
+    return entry, dropped
 
 
 def note_dropped(key: StorageKey, dropped: list[RetiredToken]) -> None:
@@ -57,11 +60,6 @@ def note_dropped(key: StorageKey, dropped: list[RetiredToken]) -> None:
             profile_id=old.profile_id,
             retired_at=old.retired_at.isoformat(),
         )
-
-
-def encode(key: StorageKey, record: TokenRecord) -> str:
-    """The entry's password: ``{"format": 1, "key": ..., "record": ...}`` (compact JSON)."""
-    return encode_entry(key, record)
 
 
 def decode(key: StorageKey, value: str, service: str, backend: str) -> TokenRecord:
