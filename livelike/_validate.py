@@ -61,13 +61,18 @@ def subject(value: Any) -> str:
     return value
 
 
+def _sendable(token: str) -> bool:
+    """Whether ``token`` can go in an ``Authorization`` header as it is."""
+    return len(token) <= TOKEN_MAX and _TOKEN_RE.fullmatch(token) is not None
+
+
 def access_token(value: Any, *, name: str = "access_token") -> str:
     """Return ``value`` if it can be sent as a Bearer token (the value is never echoed)."""
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{name} must be a string, not {_type_name(value)}")
     if not value:
         raise InvalidArgumentError(f"{name} must not be empty")
-    if len(value) > TOKEN_MAX or not _TOKEN_RE.fullmatch(value):
+    if not _sendable(value):
         raise InvalidArgumentError(
             f"{name} is malformed: expected up to {TOKEN_MAX} printable ASCII characters "
             "without spaces"
@@ -209,7 +214,7 @@ def saved_token(token: str, backend: str) -> str:
     Raises:
         StorageError: naming ``backend``; the token is neither shown nor chained.
     """
-    if not token or len(token) > TOKEN_MAX or not _TOKEN_RE.fullmatch(token):
+    if not token or not _sendable(token):
         raise StorageError(
             f"storage backend {backend!r} holds a malformed access token (control "
             "characters, spaces or non-ASCII, e.g. a trailing newline or CRLF); no "
