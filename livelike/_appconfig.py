@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from livelike.files import HOME_VARIABLE, default_home
+
 logger = logging.getLogger("livelike")
 
 DEFAULT_TTL = 3600.0
@@ -30,9 +32,8 @@ def cache_home() -> Path:
     it), else platformdirs' user cache folder for livelike: caches are not data,
     and may be deleted at any time.
     """
-    configured = os.environ.get("LIVELIKE_HOME")
-    if configured:
-        return Path(configured).expanduser() / "cache"
+    if os.environ.get(HOME_VARIABLE):
+        return default_home() / "cache"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("livelike", appauthor=False))

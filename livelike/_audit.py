@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from livelike.backends.file import default_home, private_dir
+from livelike.files import default_home, private_dir
 from livelike.hookspecs import hookimpl
 from livelike.storage import StorageKey, utcnow
 

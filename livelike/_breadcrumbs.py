@@ -29,7 +29,7 @@ logger = logging.getLogger("livelike")
 
 
 def _path(key: StorageKey) -> Path:
-    from livelike.backends.file import default_home
+    from livelike.files import default_home
 
     return default_home() / "where" / f"{key.digest}.json"
 

@@ -35,7 +35,7 @@ def _mode(path: Path) -> str | None:
 def _folders(problems: list[dict[str, str]]) -> list[dict[str, Any]]:
     from livelike._appconfig import cache_home
     from livelike._config import config_path
-    from livelike.backends.file import default_home
+    from livelike.files import default_home
 
     home = default_home()
     found = [
