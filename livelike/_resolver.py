@@ -170,7 +170,8 @@ class Resolver:
             if not create:
                 what = "the saved token was rejected" if current else "no saved profile"
                 raise errors.NoSavedProfileError(
-                    f"{what} for {key}, and create=False: nothing was created"
+                    f"{what} for {key}, and create=False: nothing was created",
+                    rejected=current is not None,
                 )
             target = current.backend if current is not None else chain.primary
             if not ephemeral and (target is None or not target.persistent):

@@ -170,11 +170,11 @@ def _saved_profile(client: Any, subject: str) -> Any:
         return client.init(subject=subject, create=False)
     except NoSavedProfileError as exc:
         key = f"client id {client.client_id} subject {subject!r} at {client.api_origin}"
-        if str(exc).startswith("the saved token was rejected"):
+        if exc.rejected:
             text = f"the saved token for {key} was rejected; `livelike init` creates a new profile"
         else:
             text = f"no saved profile for {key}; `livelike init` creates one"
-        raise NoSavedProfileError(text) from None
+        raise NoSavedProfileError(text, rejected=exc.rejected) from None
 
 
 def _print_event(e: dict[str, Any]) -> None:

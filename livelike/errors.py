@@ -72,7 +72,15 @@ class NotInitializedError(LiveLikeError, RuntimeError):
 
 
 class NoSavedProfileError(LiveLikeError):
-    """``init(create=False)`` found no saved access token, so it created nothing."""
+    """``init(create=False)`` found no saved access token, so it created nothing.
+
+    Attributes:
+        rejected: True when a token was saved but the service rejected it.
+    """
+
+    def __init__(self, message: str, *, rejected: bool = False) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 class StorageError(LiveLikeError):

@@ -58,6 +58,18 @@ def test_profile_show_never_creates(emulator: Emulator, home: Path) -> None:
     assert created(emulator) == 0
 
 
+def test_profile_show_says_when_the_saved_token_was_rejected(
+    emulator: Emulator, home: Path
+) -> None:
+    assert cli("init", emulator=emulator, home=home).returncode == 0
+    emulator.reset(data=True)  # the service forgot the profile: its token is rejected
+    result = cli("profile", "show", emulator=emulator, home=home)
+    assert result.returncode == 1
+    assert result.stderr.startswith("livelike: error: the saved token for client id")
+    assert "was rejected; `livelike init` creates a new profile" in result.stderr
+    assert created(emulator) == 0
+
+
 def test_errors_are_one_line(emulator: Emulator, home: Path) -> None:
     result = cli("init", "--client-id", "bad/id", emulator=emulator, home=home)
     assert result.returncode == 1
