@@ -26,6 +26,8 @@ from livelike._transport import RetryPolicy
 from livelike.backends.memory import MemoryBackend
 from livelike.emulator import Emulator
 from livelike.storage import StorageKey, TokenRecord
+from livelike.testing import _processes
+from livelike.testing._processes import host_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_ID = "test-client"
@@ -120,9 +122,10 @@ def run_threads(target: Callable[[], object], count: int) -> None:
 
 def hosts(emulator: Emulator, tmp_path: Path, count: int) -> list[dict[str, str | None]]:
     """The environments of ``count`` hosts against ``emulator``, each with its own
-    ``LIVELIKE_HOME`` under ``tmp_path`` (nothing shared but the service)."""
+    ``LIVELIKE_HOME`` and temporary folder under ``tmp_path`` (nothing shared but the
+    service)."""
     return [
-        {"LIVELIKE_API_URL": emulator.url, "LIVELIKE_HOME": str(tmp_path / f"host-{n}")}
+        dict(host_env({"LIVELIKE_API_URL": emulator.url}, tmp_path / f"host-{n}"))
         for n in range(count)
     ]
 
@@ -130,25 +133,10 @@ def hosts(emulator: Emulator, tmp_path: Path, count: int) -> list[dict[str, str 
 def run_together(
     code: str, envs: Sequence[Mapping[str, str | None]], *args: str, timeout: float = 120
 ) -> list[tuple[str, str]]:
-    """Start one fresh interpreter per entry of ``envs`` at once, each running ``code``
-    with ``args``; wait for all and return their (stdout, stderr), in order.
-
-    Each must exit 0: the assertion shows the first failure's stderr.
-    """
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            env=environment(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for env in envs
-    ]
-    outputs = [proc.communicate(timeout=timeout) for proc in procs]
-    failed = [err for proc, (_, err) in zip(procs, outputs, strict=True) if proc.returncode]
-    assert not failed, failed[0]
-    return outputs
+    """:func:`livelike.testing._processes.run_together`, each of ``envs`` added to this
+    process's environment (a None value removes the variable)."""
+    merged = [environment(env) for env in envs]
+    return _processes.run_together(code, merged, *args, timeout=timeout)
 
 
 class Recorder(BaseHTTPRequestHandler):

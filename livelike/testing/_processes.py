@@ -4,15 +4,14 @@ command, and the ``init`` race, each built with the suite's ``factory``."""
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Worker", "host_env", "init_race", "workers"]
+__all__ = ["Worker", "host_env", "init_race", "run_together", "workers"]
 
 _WORKER = """
 import importlib, sys
@@ -145,13 +144,17 @@ def workers(
             worker.close()
 
 
-def init_race(
-    factory: str, client_id: str, api_url: str, subject: str, envs: list[dict[str, str]]
-) -> list[str]:
-    """Run ``init`` in one process per environment at once; the profile ids they printed."""
+def run_together(
+    code: str, envs: Sequence[Mapping[str, str]], *args: str, timeout: float = 180
+) -> list[tuple[str, str]]:
+    """Start one interpreter per environment at once, each running ``code`` with
+    ``args``; wait for all and return their (stdout, stderr), in order.
+
+    Each must exit 0: the assertion shows the end of the first failure's stderr.
+    """
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _INIT, factory, client_id, api_url, subject],
+            [sys.executable, "-c", code, *args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -159,12 +162,15 @@ def init_race(
         )
         for env in envs
     ]
-    outputs = [p.communicate(timeout=180) for p in procs]
+    outputs = [p.communicate(timeout=timeout) for p in procs]
     errors = [err for p, (_, err) in zip(procs, outputs, strict=True) if p.returncode]
-    assert not errors, f"a process failed in init: {errors[0][-2000:]}"
+    assert not errors, f"a process failed: {errors[0][-2000:]}"
+    return outputs
+
+
+def init_race(
+    factory: str, client_id: str, api_url: str, subject: str, envs: list[dict[str, str]]
+) -> list[str]:
+    """Run ``init`` in one process per environment at once; the profile ids they printed."""
+    outputs = run_together(_INIT, envs, factory, client_id, api_url, subject)
     return [out.strip() for out, _ in outputs]
-
-
-def environ() -> dict[str, str]:
-    """This process's environment (already private under the suite's isolation)."""
-    return dict(os.environ)
