@@ -267,8 +267,8 @@ def client_secret(value: Any, *, name: str = "client_secret") -> str:
 
 
 def seconds(value: Any, *, name: str) -> float:
-    """Return ``value`` as a positive number of seconds."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    """Return ``value`` as a finite positive number of seconds."""
+    if not positive_seconds(value):
         raise InvalidArgumentError(f"{name} must be a positive number of seconds")
     return float(value)
 

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import time
 from pathlib import Path
@@ -134,8 +135,9 @@ def test_the_default_subject_is_refused_before_any_request(
     client = make_client(client_secret=secret)
     with pytest.raises(errors.InvalidArgumentError, match="needs subject="):
         client.init()
-    with pytest.raises(errors.InvalidArgumentError, match="token_ttl"):
-        make_client(client_secret=secret, token_ttl=0)
+    for ttl in (0, -1, math.inf, math.nan, True):
+        with pytest.raises(errors.InvalidArgumentError, match="token_ttl"):
+            make_client(client_secret=secret, token_ttl=ttl)
     with pytest.raises(errors.InvalidArgumentError, match="client_secret") as caught:
         make_client(client_secret="")
     assert sum(requests_seen(emulator).values()) == 0
