@@ -22,8 +22,6 @@ from livelike import _validate as check
 from livelike._version import __version__
 from livelike.errors import InvalidArgumentError
 
-API_URL_VARIABLE = "LIVELIKE_API_URL"
-
 
 def _mode(path: Path) -> str | None:
     try:
@@ -72,17 +70,13 @@ def _folders(problems: list[dict[str, str]]) -> list[dict[str, Any]]:
 
 
 def _api(args: argparse.Namespace, problems: list[dict[str, str]]) -> dict[str, Any]:
-    from livelike._client import DEFAULT_API_URL
+    from livelike._client import API_URL_VARIABLE, api_url_setting
 
-    if args.api_url:
-        url, source = args.api_url, "--api-url"
-    elif os.environ.get(API_URL_VARIABLE):
-        url, source = os.environ[API_URL_VARIABLE], API_URL_VARIABLE
-    else:
-        url, source = DEFAULT_API_URL, "default"
+    url, name = api_url_setting(args.api_url or None)
+    source = "--api-url" if args.api_url else name if name == API_URL_VARIABLE else "default"
     api: dict[str, Any] = {"url": url, "from": source, "origin": None, "emulator": None}
     try:
-        url = check.url(url, name="api_url")
+        url = check.url(url, name=name)
         api["origin"] = check.origin(url)
     except InvalidArgumentError as exc:
         problems.append({"problem": str(exc), "fix": f"correct {source}, or unset it"})

@@ -41,6 +41,17 @@ CLIENT_SECRET_VARIABLE = "LIVELIKE_CLIENT_SECRET"
 DEFAULT_TIMEOUT = (3.05, 10.0)
 
 
+def api_url_setting(api_url: str | None) -> tuple[str, str]:
+    """The API URL a client uses (``api_url``, else ``$LIVELIKE_API_URL``, else the
+    default), and the name an error about it gives: ``LIVELIKE_API_URL`` or ``"api_url"``."""
+    if api_url is not None:
+        return api_url, "api_url"
+    configured = os.environ.get(API_URL_VARIABLE)
+    if configured:
+        return configured, API_URL_VARIABLE
+    return DEFAULT_API_URL, "api_url"
+
+
 class LiveLike(ProfileCalls):
     """A client for one LiveLike application (client id).
 
@@ -112,11 +123,8 @@ class LiveLike(ProfileCalls):
             None if client_secret is None else check.client_secret(client_secret, name=secret_name)
         )
         self.token_ttl = None if token_ttl is None else check.seconds(token_ttl, name="token_ttl")
-        name, source = "api_url", api_url
-        if source is None:
-            source = os.environ.get(API_URL_VARIABLE) or DEFAULT_API_URL
-            name = API_URL_VARIABLE if os.environ.get(API_URL_VARIABLE) else name
-        self.api_url = check.url(source, name=name)
+        url, name = api_url_setting(api_url)
+        self.api_url = check.url(url, name=name)
         self.api_origin = check.origin(self.api_url)
         self.timeout = check.timeout(timeout)
         if on_invalid_token not in ("recreate", "raise"):

@@ -172,6 +172,19 @@ def test_doctor_reports_versions_backends_folders_and_the_emulator(
     assert "no problems found" in text
 
 
+def test_doctor_names_the_setting_a_bad_api_url_came_from(
+    env: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: Captured
+) -> None:
+    monkeypatch.setenv("LIVELIKE_API_URL", "ftp://example.com/api/v1")
+    status, out, _ = run(capsys, "doctor", "--json")
+    assert status == 1
+    report = as_json(out)
+    assert report["api"]["from"] == "LIVELIKE_API_URL"
+    (problem,) = [p for p in report["problems"] if "ftp://" in p["problem"]]
+    assert problem["problem"].startswith("LIVELIKE_API_URL")
+    assert problem["fix"] == "correct LIVELIKE_API_URL, or unset it"
+
+
 def test_doctor_says_what_to_fix(
     env: Emulator, home: Path, monkeypatch: pytest.MonkeyPatch, capsys: Captured
 ) -> None:
