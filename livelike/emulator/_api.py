@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -175,9 +175,8 @@ class API:
         profile = store.get_profile(canonical)
         if profile is None:
             return NOT_FOUND
-        if route == "delete_profile":
-            store.delete_profile(canonical)
-            return Response(204, None)
+        if route == "delete_profile":  # a delete that lost a race to another finds nothing
+            return Response(204, None) if store.delete_profile(canonical) else NOT_FOUND
         if route == "update_profile_detail":
             return self._update(profile)
         return Response(200, self._render(profile))
@@ -192,13 +191,7 @@ class API:
         fields, errors = validate_profile_fields(json_body(self.request))
         if errors:
             return Response(400, errors)
-        fields = ProfileFields(
-            nickname=fields.nickname,
-            custom_data=fields.custom_data,
-            attributes=fields.attributes,
-            custom_id=custom_id,
-            provided=fields.provided | {"custom_id"},
-        )
+        fields = replace(fields, custom_id=custom_id, provided=fields.provided | {"custom_id"})
         return self._create(client_id, fields)
 
     # --- tokens

@@ -104,6 +104,19 @@ class ProfileFields:
     provided: frozenset[str] = field(default_factory=frozenset)
 
 
+def _new_profile(client_id: str, fields: ProfileFields) -> Profile:
+    """A new profile of ``client_id`` with ``fields`` (an assigned nickname when none)."""
+    return Profile(
+        id=str(uuid.uuid4()),
+        client_id=client_id,
+        nickname=fields.nickname if fields.nickname is not None else _assigned_nickname(),
+        custom_data=fields.custom_data,
+        attributes=fields.attributes,
+        created_at=utc_timestamp(),
+        custom_id=fields.custom_id,
+    )
+
+
 class ProfileStore:
     """Profiles and access tokens in SQLite (``":memory:"`` or a file path).
 
@@ -162,16 +175,7 @@ class ProfileStore:
         ``fields.custom_id`` (when provided) must be free within the client id,
         else :class:`CustomIdTaken` is raised and nothing is created.
         """
-        nickname = fields.nickname if fields.nickname is not None else _assigned_nickname()
-        profile = Profile(
-            id=str(uuid.uuid4()),
-            client_id=client_id,
-            nickname=nickname,
-            custom_data=fields.custom_data,
-            attributes=fields.attributes,
-            created_at=utc_timestamp(),
-            custom_id=fields.custom_id,
-        )
+        profile = _new_profile(client_id, fields)
         token = self._issue_token(client_id, profile.id)
         with self._lock:
             self._insert(profile, token)
@@ -231,15 +235,7 @@ class ProfileStore:
             profile = self._select_custom(client_id, custom_id)
             if profile is not None:
                 return profile, False
-            profile = Profile(
-                id=str(uuid.uuid4()),
-                client_id=client_id,
-                nickname=_assigned_nickname(),
-                custom_data=None,
-                attributes=(),
-                created_at=utc_timestamp(),
-                custom_id=custom_id,
-            )
+            profile = _new_profile(client_id, ProfileFields(custom_id=custom_id))
             self._insert(profile, self._issue_token(client_id, profile.id))
         return profile, True
 
