@@ -8,14 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from typing import Any
 
 from livelike import _validate as check
 from livelike.errors import InvalidArgumentError, StorageError
 
-LOAD_VARIABLE = "LIVELIKE_LOAD_PLUGINS"
 JSON_VERSION = 1
 """The version of every ``--json`` shape the command prints (documented in the README)."""
 
@@ -27,32 +25,10 @@ def emit(data: dict[str, Any]) -> None:
 
 def filtered_plugins() -> list[dict[str, str]]:
     """Installed ``livelike`` entry points that ``LIVELIKE_LOAD_PLUGINS`` keeps from loading."""
-    value = os.environ.get(LOAD_VARIABLE)
-    if value is None:
-        return []
-    wanted = {name.strip() for name in value.split(",") if name.strip()}
-    from livelike._entrypoints import discover
-
     return [
         {"plugin": ep.name, "distribution": ep.distribution, "version": ep.version}
-        for ep in discover("livelike")
-        if ep.name not in wanted
+        for ep in _registry().filtered()
     ]
-
-
-def explain_filtered(message: str) -> str:
-    """Say so when an "unknown" storage backend is installed but filtered out."""
-    match = re.match(r"unknown storage backend '([^']+)'", message)
-    if match is None:
-        return message
-    for plugin in filtered_plugins():
-        if plugin["plugin"] == match.group(1):
-            return (
-                f"storage backend {match.group(1)!r} is installed ({plugin['distribution']} "
-                f"{plugin['version']}) but filtered out by "
-                f"{LOAD_VARIABLE}={os.environ.get(LOAD_VARIABLE, '')!r}; {message}"
-            )
-    return message
 
 
 def _registry() -> Any:
@@ -77,7 +53,7 @@ def backend_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | 
         chain = _effective_chain(args)
         chain_error = None
     except (InvalidArgumentError, StorageError) as exc:
-        chain, chain_error = None, explain_filtered(str(exc))
+        chain, chain_error = None, str(exc)
     order = {b.name: n for n, b in enumerate(chain.backends, 1)} if chain else {}
     primary = chain.primary.name if chain and chain.primary else None
     listed = default_order(registry.backends)
@@ -117,6 +93,8 @@ def backend_rows(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | 
 def backends(args: argparse.Namespace) -> int:
     """Print every backend found, its distribution, order, abilities, viability and probe
     time; return 1 when the chosen chain cannot be built (an unknown backend, say)."""
+    from livelike._plugins import LOAD_VARIABLE
+
     rows, chain_error = backend_rows(args)
     registry = _registry()
     failures = [{"plugin": f.plugin, "error": f.error} for f in registry.failures]

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
@@ -26,6 +26,9 @@ import pluggy
 from livelike import hookspecs
 from livelike._version import __version__
 from livelike.storage import StorageBackend
+
+if TYPE_CHECKING:
+    from livelike._entrypoints import EntryPoint
 
 logger = logging.getLogger("livelike")
 
@@ -88,6 +91,16 @@ class Registry:
                 caller(**kwargs)
             except Exception as exc:  # a broken plugin never breaks the host
                 logger.warning("plugin %s failed in %s: %s", plugin_name, hook_name, exc)
+
+    def filtered(self) -> list[EntryPoint]:
+        """The installed entry points ``LIVELIKE_LOAD_PLUGINS`` keeps from loading (looked
+        up when asked: only an error or a report needs them)."""
+        wanted = _wanted()
+        if wanted is None:
+            return []
+        from livelike._entrypoints import discover
+
+        return [ep for ep in discover(ENTRY_POINT_GROUP) if ep.name not in wanted]
 
     def distribution(self, backend_name: str) -> tuple[str, str]:
         """(distribution name, version) that ships a backend."""

@@ -94,9 +94,17 @@ def resolve(spec: StorageSpec, registry: Registry) -> StorageChain:
             chosen.append(backend)
         else:
             known = ", ".join(sorted(backends)) or "none"
-            raise InvalidArgumentError(
-                f"unknown storage backend {item!r} (from {source}); available: {known}"
-            )
+            message = f"unknown storage backend {item!r} (from {source}); available: {known}"
+            from livelike._plugins import LOAD_VARIABLE
+
+            for ep in registry.filtered():
+                if ep.name == item:
+                    message = (
+                        f"storage backend {item!r} is installed ({ep.distribution} {ep.version}) "
+                        f"but filtered out by {LOAD_VARIABLE}="
+                        f"{os.environ.get(LOAD_VARIABLE, '')!r}; {message}"
+                    )
+            raise InvalidArgumentError(message)
     if not chosen:
         raise InvalidArgumentError(f"{source} names no storage backend")
     return StorageChain(tuple(chosen))

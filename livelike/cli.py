@@ -344,7 +344,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return _fail("usage", " ".join(str(exc).split()), as_json, 2)
     except LiveLikeError as exc:
-        message = _cli_storage.explain_filtered(" ".join(str(exc).split()))
-        return _fail(type(exc).__name__, message, as_json, 1)
+        return _fail(type(exc).__name__, " ".join(str(exc).split()), as_json, 1)
     except KeyboardInterrupt:
         return 130

@@ -87,6 +87,19 @@ def test_non_viable_backends_are_left_out_and_named_when_chosen(
     assert created(emulator) == 1
 
 
+def test_a_backend_filtered_out_by_livelike_load_plugins_is_named_so(
+    make_client: MakeClient, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVELIKE_LOAD_PLUGINS", "nothing-of-that-name")
+    _plugins.reset_registry()
+    with pytest.raises(errors.InvalidArgumentError) as caught:
+        make_client(storage="sql").init()
+    message = str(caught.value)
+    assert "'sql' is installed (livelike-sql 0.1.0) but filtered out by" in message
+    assert "LIVELIKE_LOAD_PLUGINS='nothing-of-that-name'" in message
+    assert created(emulator) == 0
+
+
 def test_third_parties_follow_builtins_by_priority() -> None:
     registry = _plugins.registry()
     registry.backends["low"] = type("Low", (Extra,), {"name": "low", "priority": 1})()
